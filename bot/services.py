@@ -1,0 +1,27 @@
+"""What handlers and jobs work with: settings, storage, knowledge and the clock, built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from bot.settings import Settings
+from bot.storage.conversations import ConversationStore
+from bot.storage.db import Database
+from bot.timeline import Timeline
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    conversations: ConversationStore
+    timeline: Timeline
+    clock: Clock = system_clock

@@ -1,0 +1,163 @@
+"""Process settings: read once from the environment (and an optional ``.env``), validated up front.
+
+A bad setting must stop the process at start with one line that names it, because an admin
+deploying a bot reads a log line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_DIR / "data"
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'smtp-auth-readiness.db'}"
+LANGUAGES = ("en", "ja")
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; ``str()`` is the one line shown to the operator."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process is configured with. Secrets are kept out of ``repr``."""
+
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    host: str = "0.0.0.0"
+    port: int = 3978
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
+    allowed_tenant_ids: frozenset[str] = frozenset()
+    admin_user_ids: frozenset[str] = frozenset()
+    default_language: str = "en"
+    default_timezone: str = "UTC"
+    max_body_bytes: int = 256 * 1024
+    typing_delay_seconds: float = 0.7
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: Bot Framework authentication is off (Agents Playground, tests)."""
+        return not self.app_id
+
+    def tenant_allowed(self, tenant_id: str | None) -> bool:
+        if not self.allowed_tenant_ids:
+            return True
+        return bool(tenant_id) and tenant_id.lower() in self.allowed_tenant_ids
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines; a missing file is simply no settings."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(f"{path.name} line {number}", "expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _split_ids(name: str, raw: str) -> frozenset[str]:
+    ids = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    for value in ids:
+        if not _GUID.match(value):
+            raise SettingsError(name, f"'{value}' is not a GUID (expected a comma list of Entra ids)")
+    return frozenset(ids)
+
+
+def _normalise_database_url(raw: str) -> str:
+    url = raw.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
+        return url
+    raise SettingsError(
+        "DATABASE_URL", "use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
+    )
+
+
+def _int_setting(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, f"'{raw}' is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(name, f"{value} is outside {low}..{high}")
+    return value
+
+
+def check_timezone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(name, f"'{raw}' is not an IANA time zone (e.g. Asia/Tokyo)") from None
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Build settings from ``env`` (default ``os.environ``) over an optional ``.env`` file."""
+    merged: dict[str, str] = {}
+    merged.update(read_dotenv(dotenv if dotenv is not None else PROJECT_DIR / ".env"))
+    merged.update(os.environ if env is None else env)
+
+    def get(name: str, default: str = "") -> str:
+        return merged.get(name, default).strip()
+
+    app_id = get("MicrosoftAppId")
+    app_password = get("MicrosoftAppPassword")
+    app_type_raw = get("MicrosoftAppType", "MultiTenant") or "MultiTenant"
+    app_type = APP_TYPES.get(app_type_raw.lower())
+    if app_type is None:
+        raise SettingsError("MicrosoftAppType", f"'{app_type_raw}' must be MultiTenant, SingleTenant or UserAssignedMSI")
+    app_tenant_id = get("MicrosoftAppTenantId")
+    if app_id:
+        if not _GUID.match(app_id):
+            raise SettingsError("MicrosoftAppId", f"'{app_id}' is not a GUID")
+        if app_type != "UserAssignedMSI" and not app_password:
+            raise SettingsError("MicrosoftAppPassword", "is required when MicrosoftAppId is set")
+        if app_type in ("SingleTenant", "UserAssignedMSI") and not app_tenant_id:
+            raise SettingsError("MicrosoftAppTenantId", f"is required when MicrosoftAppType is {app_type}")
+    language = (get("DEFAULT_LANGUAGE", "en") or "en").lower()
+    if language not in LANGUAGES:
+        raise SettingsError("DEFAULT_LANGUAGE", f"'{language}' must be en or ja")
+    return Settings(
+        app_id=app_id,
+        app_password=app_password,
+        app_type=app_type,
+        app_tenant_id=app_tenant_id,
+        host=get("HOST", "0.0.0.0") or "0.0.0.0",
+        port=_int_setting("PORT", get("PORT", "3978") or "3978", 1, 65535),
+        database_url=_normalise_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        allowed_tenant_ids=_split_ids("ALLOWED_TENANT_IDS", get("ALLOWED_TENANT_IDS")),
+        admin_user_ids=_split_ids("ADMIN_USER_IDS", get("ADMIN_USER_IDS")),
+        default_language=language,
+        default_timezone=check_timezone("DEFAULT_TIMEZONE", get("DEFAULT_TIMEZONE", "UTC") or "UTC"),
+        env=dict(merged),
+    )

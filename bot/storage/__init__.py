@@ -1,0 +1,1 @@
+"""Persistence: one async SQLAlchemy Core engine serving SQLite (default) and PostgreSQL alike."""

@@ -1,0 +1,171 @@
+"""The activity handler: Teams activities in, plain ``TurnInput`` to the dispatcher, cards out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager, suppress
+from typing import AsyncIterator
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from bot import dispatch
+from bot.commands import clean_text
+from bot.i18n import pick_language, pick_timezone
+from bot.services import Services
+from bot.storage.conversations import ConversationRecord
+from bot.turn import ConversationKey, Reply, TurnInput
+from cards.help import build_welcome_card
+
+log = logging.getLogger(__name__)
+
+
+def tenant_of(activity: Activity) -> str:
+    data = activity.channel_data or {}
+    tenant = (data.get("tenant") or {}).get("id") if isinstance(data, dict) else None
+    if not tenant and activity.conversation is not None:
+        tenant = activity.conversation.tenant_id
+    return (tenant or "").lower()
+
+
+def conversation_record(activity: Activity) -> ConversationRecord:
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    reference.pop("activityId", None)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return ConversationRecord(
+        tenant_id=tenant_of(activity),
+        conversation_id=activity.conversation.id,
+        conversation_type=activity.conversation.conversation_type or "personal",
+        service_url=activity.service_url,
+        bot_id=activity.recipient.id if activity.recipient else "",
+        reference=reference,
+        team_id=(data.get("team") or {}).get("id"),
+        channel_id=(data.get("channel") or {}).get("id"),
+    )
+
+
+def _client_timezone(activity: Activity) -> str | None:
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        if entity.type == "clientInfo" and props.get("timezone"):
+            return str(props["timezone"])
+    return None
+
+
+def _bot_mentions(activity: Activity) -> tuple[str, ...]:
+    recipient = activity.recipient.id if activity.recipient else None
+    texts = []
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned") or {}
+        if entity.type == "mention" and mentioned.get("id") == recipient and props.get("text"):
+            texts.append(str(props["text"]))
+    return tuple(texts)
+
+
+def _value_command(activity: Activity) -> str:
+    """Action.Submit buttons from older clients post ``{"command": "/x"}`` instead of text."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    command = value.get("command") if isinstance(value.get("command"), str) else ""
+    return command
+
+
+@asynccontextmanager
+async def typing_while_slow(context: TurnContext, delay: float) -> AsyncIterator[None]:
+    """Show "typing…" only if the answer takes longer than ``delay`` seconds (0: always show it)."""
+    if delay <= 0:
+        await context.send_activity(Activity(type=ActivityTypes.typing))
+        yield
+        return
+
+    async def later() -> None:
+        await asyncio.sleep(delay)
+        await context.send_activity(Activity(type=ActivityTypes.typing))
+
+    task = asyncio.create_task(later())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+class ReadinessBot(TeamsActivityHandler):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def turn_input(self, activity: Activity) -> TurnInput:
+        settings = self.services.settings
+        text = clean_text(activity.text, _bot_mentions(activity)) if activity.text else ""
+        text = text or clean_text(_value_command(activity))
+        user = activity.from_property or ChannelAccount()
+        aad_id = (user.aad_object_id or "").lower() or None
+        conversation = activity.conversation
+        return TurnInput(
+            text=text,
+            args="",
+            lang=pick_language(activity.locale, settings.default_language),
+            tz=pick_timezone([activity.local_timezone, _client_timezone(activity)], settings.default_timezone),
+            now=self.services.clock(),
+            user_id=user.id,
+            user_aad_id=aad_id,
+            user_name=user.name,
+            conversation=ConversationKey(
+                tenant_id=tenant_of(activity),
+                conversation_id=conversation.id if conversation else "",
+                conversation_type=(conversation.conversation_type if conversation else None) or "personal",
+            ),
+            is_admin=bool(aad_id) and aad_id in settings.admin_user_ids,
+            value=activity.value if isinstance(activity.value, dict) else None,
+        )
+
+    async def remember(self, activity: Activity) -> None:
+        if activity.conversation is None or not activity.service_url:
+            return
+        if await self.services.conversations.save(conversation_record(activity), self.services.clock()):
+            log.info("saved conversation reference (%s)", activity.conversation.conversation_type or "personal")
+
+    async def forget(self, activity: Activity) -> None:
+        if activity.conversation is None:
+            return
+        if await self.services.conversations.delete(tenant_of(activity), activity.conversation.id):
+            log.info("deleted conversation reference (bot removed)")
+
+    async def send_reply(self, context: TurnContext, reply: Reply) -> None:
+        activities: list[Activity] = []
+        if reply.text:
+            activities.append(MessageFactory.text(reply.text))
+        activities.extend(MessageFactory.attachment(CardFactory.adaptive_card(card)) for card in reply.cards)
+        if activities:
+            await context.send_activities(activities)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        await self.remember(activity)
+        turn = self.turn_input(activity)
+        async with typing_while_slow(turn_context, self.services.settings.typing_delay_seconds):
+            reply = await dispatch.answer(self.services, turn)
+        await self.send_reply(turn_context, reply)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.remember(turn_context.activity)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self.forget(turn_context.activity)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Only the bot's own arrival or departure matters; other members' changes are ignored.
+
+        (TeamsActivityHandler would look up every other added member through the connector.)
+        """
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(member.id == bot_id for member in activity.members_removed or []):
+            await self.forget(activity)
+        elif any(member.id == bot_id for member in activity.members_added or []):
+            await self.remember(activity)
+            lang = pick_language(activity.locale, self.services.settings.default_language)
+            await self.send_reply(turn_context, Reply.card(build_welcome_card(lang)))

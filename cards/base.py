@@ -1,0 +1,83 @@
+"""Small builders for the card elements every card uses, so all cards look and behave alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import t
+
+Element = dict[str, Any]
+CARD_VERSION = "1.5"
+SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
+
+
+def card(body: list[Element], actions: list[Element] | None = None, *, lang: str = "en") -> Element:
+    """A 1.5 card; ``lang`` sets the card's language so clients pick the right (CJK) fonts.
+
+    No ``msteams`` width hint: the official schema forbids extra card properties, and we only
+    send what validates.
+    """
+    result: Element = {
+        "$schema": SCHEMA_URL,
+        "type": "AdaptiveCard",
+        "version": CARD_VERSION,
+        "lang": lang,
+        "body": [element for element in body if element],
+    }
+    if actions:
+        result["actions"] = actions
+    return result
+
+
+def text(value: str, **style: Any) -> Element:
+    """A TextBlock that always wraps: a phone screen must never cut a sentence off."""
+    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+
+
+def heading(value: str) -> Element:
+    return text(value, size="Large", weight="Bolder", style="heading")
+
+
+def subheading(value: str) -> Element:
+    return text(value, weight="Bolder", spacing="Medium", separator=True)
+
+
+def small(value: str, **style: Any) -> Element:
+    return text(value, size="Small", isSubtle=True, **style)
+
+
+def bullets(items: list[str]) -> Element:
+    """A list as one markdown block; Teams renders "- " lists on desktop and mobile."""
+    return text("\n".join(f"- {item}" for item in items))
+
+
+def facts(pairs: list[tuple[str, str]]) -> Element:
+    return {"type": "FactSet", "facts": [{"title": key, "value": value} for key, value in pairs]}
+
+
+def container(items: list[Element], **style: Any) -> Element:
+    return {"type": "Container", "items": [item for item in items if item], **style}
+
+
+def two_columns(left: list[Element], right: list[Element]) -> Element:
+    """A narrow label column and a wide content column: the widest layout we allow on phones."""
+    return {
+        "type": "ColumnSet",
+        "columns": [
+            {"type": "Column", "width": "auto", "items": left},
+            {"type": "Column", "width": "stretch", "items": right},
+        ],
+    }
+
+
+def command_action(title: str, command: str) -> Element:
+    """A button that sends ``command`` as if the user typed it (works in chats and channels)."""
+    return {"type": "Action.Submit", "title": title, "data": {"msteams": {"type": "imBack", "value": command}}}
+
+
+def open_url(title: str, url: str) -> Element:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
+def help_action(lang: str) -> Element:
+    return command_action(t("action.help", lang), "/help")

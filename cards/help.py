@@ -1,0 +1,57 @@
+"""Help cards, generated from the routing table so help and commands cannot drift apart."""
+
+from __future__ import annotations
+
+from bot.commands import COMMANDS, Command
+from bot.i18n import localized, t
+from cards.base import Element, bullets, card, command_action, container, heading, small, subheading, text
+
+
+def _command_lines(lang: str) -> list[str]:
+    lines = []
+    for command in COMMANDS:
+        line = f"**{command.usage}**: {localized(command.summary, lang)}"
+        if command.admin_only:
+            line += f" ({t('help.admin_only', lang)})"
+        lines.append(line)
+    return lines
+
+
+def build_help_card(lang: str, *, preface: str | None = None) -> Element:
+    """All commands; ``preface`` says why help is shown (an unknown command, say)."""
+    body: list[Element] = [
+        text(preface, weight="Bolder") if preface else {},
+        heading(t("help.title", lang)),
+        text(t("help.intro", lang)),
+        subheading(t("help.commands", lang)),
+        bullets(_command_lines(lang)),
+        small(t("help.channel_hint", lang, name=t("app.name", lang))),
+    ]
+    actions = [command_action(f"/{command.name}", f"/{command.name}") for command in COMMANDS if command.name != "help"]
+    return card(body, actions[:5], lang=lang)
+
+
+def build_command_help_card(command: Command, lang: str) -> Element:
+    """One command in detail, with examples to copy."""
+    body: list[Element] = [
+        heading(t("help.command_title", lang, name=command.name)),
+        text(localized(command.summary, lang)),
+        container(
+            [
+                subheading(t("help.usage", lang)),
+                text(f"`{command.usage}`"),
+                subheading(t("help.examples", lang)),
+                bullets([f"`{example}`" for example in command.examples]),
+            ]
+        ),
+        small(t("help.admin_only", lang)) if command.admin_only else {},
+    ]
+    return card(body, [command_action(command.examples[0], command.examples[0])] if command.examples else None, lang=lang)
+
+
+def build_welcome_card(lang: str) -> Element:
+    return card(
+        [heading(t("welcome.title", lang)), text(t("welcome.text", lang))],
+        [command_action("/status", "/status"), command_action("/help", "/help")],
+        lang=lang,
+    )

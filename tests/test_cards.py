@@ -1,0 +1,68 @@
+"""Every card the bot can send: valid Adaptive Card 1.5, readable on a phone, in English and Japanese."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import cards
+from bot.i18n import catalog
+from card_checks import assert_valid_card, card_problems, card_text
+from cards.gallery import gallery
+
+GALLERY = list(gallery())
+
+
+@pytest.mark.parametrize("item", GALLERY, ids=lambda item: f"{item.name}.{item.lang}")
+def test_card_is_valid_and_phone_readable(item):
+    assert_valid_card(item.card)
+    assert item.card["lang"] == item.lang
+
+
+def test_every_card_builder_is_in_the_gallery():
+    builders = set()
+    for module_info in pkgutil.iter_modules(cards.__path__):
+        module = importlib.import_module(f"cards.{module_info.name}")
+        builders |= {
+            name for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("build_") and name.endswith("_card") and fn.__module__ == module.__name__
+        }
+    assert builders <= {item.builder for item in GALLERY}
+
+
+def test_japanese_cards_are_japanese():
+    for item in GALLERY:
+        if item.lang == "ja":
+            text = card_text(item.card)
+            japanese = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff")
+            assert japanese > 10, item.name
+
+
+def test_catalog_has_both_languages_and_same_fields():
+    import string
+
+    for key, pair in catalog().items():
+        assert pair.get("en") and pair.get("ja"), key
+        fields = {f for _, f, _, _ in string.Formatter().parse(pair["en"]) if f}
+        assert fields == {f for _, f, _, _ in string.Formatter().parse(pair["ja"]) if f}, key
+
+
+def test_status_card_phases_say_the_right_thing():
+    by_name = {(i.name, i.lang): card_text(i.card) for i in GALLERY}
+    assert "Nothing has changed yet" in by_name[("status", "en")]
+    assert "11 days left" in by_name[("status-deadline-month", "en")]
+    assert "any day now" in by_name[("status-deadline-month", "en")]
+    assert "Last day of the month" in by_name[("status-last-day", "en")]
+    after = by_name[("status-after", "en")]
+    assert "off by default" in after and "not announced yet" in after and "second half of 2027" in after
+    assert "days left" not in after
+
+
+def test_the_checker_catches_bad_cards():
+    bad = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "no wrap"}], "msteams": {}}
+    problems = card_problems(bad)
+    assert any("schema" in p for p in problems)
+    assert any("without wrap" in p for p in problems)

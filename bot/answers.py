@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import commands
+from bot.actions import ActionResult, card_action
 from bot.i18n import t
 from bot.services import Services
 from bot.timeline import countdown
 from bot.turn import Reply, TurnInput
 from cards.help import build_command_help_card, build_help_card
-from cards.status import StatusView, build_status_card
+from cards.status import REFRESH_VERB, StatusView, build_status_card
 from cards.timeline import build_timeline_card
 
 
@@ -16,6 +19,13 @@ async def status(services: Services, turn: TurnInput) -> Reply:
     """Where we stand against the end-of-December-2026 default-disable."""
     view = StatusView(services.timeline, countdown(services.timeline, turn.now, turn.tz))
     return Reply.card(build_status_card(view, turn.lang))
+
+
+@card_action(REFRESH_VERB)
+async def refresh_status(services: Services, turn: TurnInput, data: dict[str, Any]) -> ActionResult:
+    """The status card's Refresh button: the same card, recounted for today."""
+    reply = await status(services, turn)
+    return ActionResult(card=reply.cards[0])
 
 
 async def timeline(services: Services, turn: TurnInput) -> Reply:

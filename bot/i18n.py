@@ -1,7 +1,7 @@
 """Language and time: which language a user gets, their time zone, and how dates read in it.
 
-Messages live in ``bot/data/messages.json`` (one key, one ``{"en", "ja"}`` pair) so translators edit
-data, not code. Dates are only ever shown as precisely as the source stated them.
+Messages live in ``bot/data/messages.json`` and one file per feature in ``bot/data/messages/``
+(one key, one ``{"en", "ja"}`` pair) so translators edit data, not code. Dates are only ever shown as precisely as the source stated them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["en", "ja"]
 MESSAGES_PATH = Path(__file__).parent / "data" / "messages.json"
+FEATURE_MESSAGES_DIR = Path(__file__).parent / "data" / "messages"
 _EN_MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -48,10 +49,17 @@ def pick_timezone(candidates: list[str | None], default: str = "UTC") -> ZoneInf
 
 @lru_cache(maxsize=1)
 def catalog() -> Mapping[str, Mapping[str, str]]:
-    with MESSAGES_PATH.open(encoding="utf-8") as handle:
-        data: dict[str, Any] = json.load(handle)
-    data.pop("_about", None)
-    return data
+    """All messages; a key defined in two files is an error, not a silent override."""
+    merged: dict[str, Any] = {}
+    for path in [MESSAGES_PATH, *sorted(FEATURE_MESSAGES_DIR.glob("*.json"))]:
+        with path.open(encoding="utf-8") as handle:
+            data: dict[str, Any] = json.load(handle)
+        data.pop("_about", None)
+        clash = merged.keys() & data.keys()
+        if clash:
+            raise ValueError(f"{path.name} redefines messages {sorted(clash)}")
+        merged.update(data)
+    return merged
 
 
 def t(key: str, lang: str, /, **values: object) -> str:

@@ -75,6 +75,14 @@ def command_action(title: str, command: str) -> Element:
     return {"type": "Action.Submit", "title": title, "data": {"msteams": {"type": "imBack", "value": command}}}
 
 
+def execute_action(title: str, verb: str, data: dict[str, Any] | None = None, **extra: Any) -> Element:
+    """A Universal Action button: the bot answers with a card that replaces this one in place."""
+    action: Element = {"type": "Action.Execute", "title": title, "verb": verb, **extra}
+    if data:
+        action["data"] = data
+    return action
+
+
 def open_url(title: str, url: str) -> Element:
     return {"type": "Action.OpenUrl", "title": title, "url": url}
 

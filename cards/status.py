@@ -6,8 +6,22 @@ from dataclasses import dataclass, field
 
 from bot.i18n import format_date, localized, t
 from bot.timeline import Countdown, Phase, Timeline
-from cards.base import Element, bullets, card, command_action, container, heading, help_action, open_url, small, subheading, text
+from cards.base import (
+    Element,
+    bullets,
+    card,
+    command_action,
+    container,
+    execute_action,
+    heading,
+    help_action,
+    open_url,
+    small,
+    subheading,
+    text,
+)
 
+REFRESH_VERB = "status.refresh"
 _PHASE_STYLE = {Phase.UNCHANGED: "warning", Phase.DEADLINE_MONTH: "attention", Phase.DEFAULT_DISABLED: "attention"}
 
 
@@ -103,8 +117,9 @@ def build_status_card(view: StatusView, lang: str) -> Element:
         ),
     ]
     actions = [
-        open_url(t("action.open_post", lang, post=post["id"]), post["link"]),
+        execute_action(t("action.refresh", lang), REFRESH_VERB),
         command_action(t("action.timeline", lang), "/timeline"),
+        open_url(t("action.open_post", lang, post=post["id"]), post["link"]),
         help_action(lang),
     ]
     return card(body, actions, lang=lang)

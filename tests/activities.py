@@ -121,3 +121,20 @@ def installation_update(
         tenant,
         action=action,
     )
+
+
+def card_action(verb: str, service_url: str, data: dict[str, Any] | None = None, *, locale: str = "en-US",
+                aad: str = USER_AAD, tenant: str = TENANT, action_type: str = "Action.Execute") -> dict[str, Any]:
+    """The invoke Teams sends when someone presses an Action.Execute button on a card."""
+    return _base(
+        "invoke",
+        service_url,
+        {"id": "a:personal-chat-1", "conversationType": "personal"},
+        tenant,
+        aad=aad,
+        name="adaptiveCard/action",
+        locale=locale,
+        localTimezone="Asia/Tokyo",
+        replyToId="activity-1",
+        value={"action": {"type": action_type, "id": "a1", "verb": verb, "data": data or {}}, "trigger": "manual"},
+    )

@@ -289,3 +289,28 @@ async def test_admin_flag_comes_from_admin_user_ids(make_bot, connector):
     admin = endpoint_bot.turn_input(Activity().deserialize(personal_message("/status", connector.url, aad=ADMIN_AAD)))
     other = endpoint_bot.turn_input(Activity().deserialize(personal_message("/status", connector.url)))
     assert admin.is_admin and not other.is_admin
+
+
+async def test_refresh_button_replaces_the_card_in_place(make_bot, connector):
+    from activities import card_action
+
+    bot = await make_bot()
+    status, body = await bot.post(card_action("status.refresh", connector.url, locale="ja-JP"))
+    assert status == 200
+    response = json.loads(body)
+    assert response["statusCode"] == 200
+    assert response["type"] == "application/vnd.microsoft.card.adaptive"
+    assert_valid_card(response["value"])
+    assert "残り 38 日" in card_text(response["value"])
+    assert connector.messages() == []  # answered in the invoke response, nothing posted
+
+
+async def test_unknown_verb_and_non_execute_actions_are_refused(make_bot, connector):
+    from activities import card_action
+
+    bot = await make_bot()
+    status, body = await bot.post(card_action("no.such.verb", connector.url))
+    assert status == 200
+    assert json.loads(body)["statusCode"] == 400
+    status, body = await bot.post(card_action("status.refresh", connector.url, action_type="Action.Submit"))
+    assert json.loads(body)["statusCode"] == 400

@@ -12,6 +12,7 @@ import logging
 
 from aiohttp import web
 from botbuilder.core import Bot
+from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
@@ -75,5 +76,8 @@ class Endpoint:
 
         invoke_response = await self.adapter.process_activity(auth_result, activity, self.bot.on_turn)
         if invoke_response is not None:
-            return web.json_response(invoke_response.body, status=invoke_response.status)
+            body = invoke_response.body
+            if body is not None and not isinstance(body, (dict, list, str, int, float, bool)):
+                body = serializer_helper(body)
+            return web.json_response(body, status=invoke_response.status)
         return web.Response(status=200)

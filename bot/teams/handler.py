@@ -7,11 +7,18 @@ import logging
 from contextlib import asynccontextmanager, suppress
 from typing import AsyncIterator
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+)
 
 from bot import dispatch
+from bot.actions import run_action
 from bot.commands import clean_text
 from bot.i18n import pick_language, pick_timezone
 from bot.services import Services
@@ -70,6 +77,12 @@ def _value_command(activity: Activity) -> str:
     value = activity.value if isinstance(activity.value, dict) else {}
     command = value.get("command") if isinstance(value.get("command"), str) else ""
     return command
+
+
+def _invoke_error(status: int, code: str, message: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(
+        status_code=status, type="application/vnd.microsoft.error", value={"code": code, "message": message}
+    )
 
 
 @asynccontextmanager
@@ -149,6 +162,35 @@ class ReadinessBot(TeamsActivityHandler):
         async with typing_while_slow(turn_context, self.services.settings.typing_delay_seconds):
             reply = await dispatch.answer(self.services, turn)
         await self.send_reply(turn_context, reply)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Card buttons are answered here; botbuilder's own path mis-serialises its error replies."""
+        if turn_context.activity.name == "adaptiveCard/action":
+            response = await self.card_action(turn_context)
+            return InvokeResponse(status=200, body=serializer_helper(response))
+        return await super().on_invoke_activity(turn_context)
+
+    async def card_action(self, turn_context: TurnContext) -> AdaptiveCardInvokeResponse:
+        """A button on a card (Action.Execute): a card that replaces it, or a message."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        if action.get("type") != "Action.Execute":
+            return _invoke_error(400, "BadRequest", "expected an Action.Execute value")
+        await self.remember(activity)
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb") if isinstance(action.get("verb"), str) else ""
+        result = await run_action(self.services, self.turn_input(activity), verb, data)
+        if result.card is not None:
+            return AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.card.adaptive", value=result.card
+            )
+        if result.status >= 400:
+            code = "BadRequest" if result.status == 400 else "Forbidden"
+            return _invoke_error(result.status, code, result.message or "")
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.activity.message", value=result.message or ""
+        )
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self.remember(turn_context.activity)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from aiohttp import web
 
 from bot import __version__
+from bot.alerts.config import alert_settings
 from bot.services import Clock, Services, system_clock
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.conversations import ConversationStore
 from bot.storage.db import Database
+from bot.tenant.service import TenantData
+from bot.tenant.source import DemoSource, TenantSource
 from bot.timeline import load_timeline
 
 log = logging.getLogger("smtp_auth_readiness")
@@ -21,11 +24,26 @@ log = logging.getLogger("smtp_auth_readiness")
 SERVICES = web.AppKey("services", Services)
 DATABASE = web.AppKey("database", Database)
 ENDPOINT = web.AppKey("endpoint", object)
+ADAPTER = web.AppKey("adapter", object)  # the CloudAdapter, also used for proactive alerts
+ALERTS = web.AppKey("alerts", object)  # bot.alerts.scheduler.AlertRuntime
+
+
+async def open_tenant_source(settings: Settings) -> tuple[TenantSource, Any]:
+    """Live Graph/Exchange when credentials are configured, otherwise the built-in demo tenant."""
+    if settings.m365 is None:
+        return DemoSource(), None
+    from bot.m365.http import M365Client
+    from bot.tenant.live import LiveSource
+
+    client = M365Client(settings.m365)
+    await client.start()
+    return LiveSource(client), client
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The aiohttp application; resources open and close with it in ``cleanup_ctx``."""
     app = web.Application(client_max_size=settings.max_body_bytes)
+    alert_settings(settings)  # a bad ALERTS_*/MC_POLL_MINUTES setting stops the bot here, naming it
     database = Database(settings.database_url)
     app[DATABASE] = database
 
@@ -36,21 +54,27 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         from bot.teams.handler import ReadinessBot
 
         await database.open()
+        source, client = await open_tenant_source(settings)
         services = Services(
             settings=settings,
             db=database,
             conversations=ConversationStore(database.engine),
             timeline=load_timeline(),
+            tenant=TenantData(source, database.engine, clock, watchlist=settings.mc_watchlist),
             clock=clock,
         )
         app[SERVICES] = services
         auth = build_auth(settings)
         endpoint = Endpoint(settings, auth, build_adapter(settings, auth), ReadinessBot(services))
         app[ENDPOINT] = endpoint
+        app[ADAPTER] = endpoint.adapter
         if settings.local_mode:
             log.warning("local mode: no MicrosoftAppId set, requests are not authenticated (Agents Playground/tests only)")
         log.info("storage: %s", database.describe())
+        log.info("tenant data: %s", "live (Microsoft Graph and Exchange Online)" if client else "built-in demo tenant")
         yield
+        if client is not None:
+            await client.close()
         await database.close()
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -66,7 +90,18 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         }
         return web.json_response(body, status=200 if ok else 503)
 
+    async def alerts(app: web.Application) -> AsyncIterator[None]:
+        """Proactive alerts: the job scheduler starts after, and stops before, the resources it uses."""
+        from bot.alerts.scheduler import start_alerts
+        from bot.teams.proactive import ProactiveSender
+
+        runtime = await start_alerts(app[SERVICES], ProactiveSender(app[ADAPTER], settings.app_id))  # type: ignore[arg-type]
+        app[ALERTS] = runtime
+        yield
+        await runtime.stop()
+
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(alerts)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
@@ -83,11 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         settings = load_settings()
+        app = create_app(settings)
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
     except (OSError, asyncio.TimeoutError) as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1

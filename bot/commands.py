@@ -46,6 +46,57 @@ COMMANDS: tuple[Command, ...] = (
         aliases=("schedule", "タイムライン", "スケジュール"),
     ),
     Command(
+        name="mc",
+        summary={
+            "en": "MC786329 as Microsoft last published it, and what its last update changed",
+            "ja": "Microsoft が最後に公開した MC786329 と、直近の更新で変わったこと",
+        },
+        usage="/mc [history] [MC-id]",
+        examples=("/mc", "/mc history", "/mc MC786329"),
+        aliases=("messagecenter", "メッセージセンター"),
+    ),
+    Command(
+        name="posture",
+        summary={
+            "en": "Your tenant's SMTP AUTH settings and what the default-disable will do to them",
+            "ja": "テナントの SMTP AUTH 設定と、既定の無効化による影響",
+        },
+        usage="/posture",
+        examples=("/posture",),
+        aliases=("settings", "設定"),
+        admin_only=True,
+    ),
+    Command(
+        name="subscribe",
+        summary={
+            "en": "Admins: send this conversation alerts (countdown, Message Center, senders, weekly digest)",
+            "ja": "管理者向け: この会話に通知を送る (カウントダウン、メッセージ センター、送信元、週次ダイジェスト)",
+        },
+        usage="/subscribe [countdown|mc|senders|digest|all] [en|ja] [Asia/Tokyo] [09:00]",
+        examples=("/subscribe", "/subscribe countdown mc ja Asia/Tokyo 08:30"),
+        aliases=("購読",),
+    ),
+    Command(
+        name="unsubscribe",
+        summary={
+            "en": "Admins: stop some or all alerts in this conversation",
+            "ja": "管理者向け: この会話への通知の一部またはすべてを停止",
+        },
+        usage="/unsubscribe [countdown|mc|senders|digest]",
+        examples=("/unsubscribe", "/unsubscribe digest"),
+        aliases=("購読解除",),
+    ),
+    Command(
+        name="alerts",
+        summary={
+            "en": "Which alerts this conversation gets and when, with buttons to change them",
+            "ja": "この会話に届く通知とそのタイミング (変更ボタン付き)",
+        },
+        usage="/alerts",
+        examples=("/alerts",),
+        aliases=("通知",),
+    ),
+    Command(
         name="help",
         summary={
             "en": "What I can do, with examples",

@@ -6,6 +6,9 @@ from dataclasses import replace
 from typing import Awaitable, Callable
 
 from bot import answers, commands
+from bot.alerts import commands as alert_commands  # also registers the alert card buttons
+from bot.i18n import t
+from bot.tenant import answers as tenant_answers
 from bot.services import Services
 from bot.turn import Reply, TurnInput
 
@@ -15,6 +18,11 @@ HANDLERS: dict[str, Handler] = {
     "status": answers.status,
     "timeline": answers.timeline,
     "help": answers.help_,
+    "mc": tenant_answers.message_center,
+    "posture": tenant_answers.posture,
+    "subscribe": alert_commands.subscribe,
+    "unsubscribe": alert_commands.unsubscribe,
+    "alerts": alert_commands.alerts,
 }
 
 _missing = {command.name for command in commands.COMMANDS} - HANDLERS.keys()
@@ -26,4 +34,6 @@ async def answer(services: Services, turn: TurnInput) -> Reply:
     routed = commands.route(turn.text)
     if routed is None:
         return answers.not_understood(turn)
+    if routed.command.admin_only and not turn.is_admin:
+        return Reply(text=t("command.admins_only", turn.lang, name=routed.command.name))
     return await HANDLERS[routed.command.name](services, replace(turn, args=routed.args))

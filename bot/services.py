@@ -9,6 +9,7 @@ from typing import Callable
 from bot.settings import Settings
 from bot.storage.conversations import ConversationStore
 from bot.storage.db import Database
+from bot.tenant.service import TenantData
 from bot.timeline import Timeline
 
 Clock = Callable[[], datetime]
@@ -24,4 +25,5 @@ class Services:
     db: Database
     conversations: ConversationStore
     timeline: Timeline
+    tenant: TenantData
     clock: Clock = system_clock

@@ -10,8 +10,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from bot.m365.settings import M365Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_DIR / "data"
@@ -47,6 +50,9 @@ class Settings:
     default_timezone: str = "UTC"
     max_body_bytes: int = 256 * 1024
     typing_delay_seconds: float = 0.7
+    m365: M365Settings | None = field(default=None, repr=False)
+    mc_poll_minutes: int = 60
+    mc_watchlist: frozenset[str] = frozenset()
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -121,6 +127,20 @@ def check_timezone(name: str, raw: str) -> str:
     return raw
 
 
+def _m365_settings(merged: Mapping[str, str]) -> M365Settings | None:
+    """Graph/Exchange credentials; None means the built-in demo tenant."""
+    from bot.m365.settings import from_env
+
+    try:
+        return from_env(merged)
+    except ValueError as error:
+        message = str(error)
+        name, _, rest = message.partition(" ")
+        if re.fullmatch(r"[A-Za-z_]+", name):
+            raise SettingsError(name, rest.strip() or message) from None
+        raise SettingsError("GRAPH_*", message) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
     """Build settings from ``env`` (default ``os.environ``) over an optional ``.env`` file."""
     merged: dict[str, str] = {}
@@ -144,6 +164,13 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
             raise SettingsError("MicrosoftAppPassword", "is required when MicrosoftAppId is set")
         if app_type in ("SingleTenant", "UserAssignedMSI") and not app_tenant_id:
             raise SettingsError("MicrosoftAppTenantId", f"is required when MicrosoftAppType is {app_type}")
+    m365 = _m365_settings(merged)
+    watchlist = frozenset(
+        part.strip().upper() for part in re.split(r"[,\s]+", get("MC_WATCHLIST")) if part.strip()
+    )
+    for post_id in watchlist:
+        if not re.fullmatch(r"MC\d{4,8}", post_id):
+            raise SettingsError("MC_WATCHLIST", f"'{post_id}' is not a Message Center id like MC786329")
     language = (get("DEFAULT_LANGUAGE", "en") or "en").lower()
     if language not in LANGUAGES:
         raise SettingsError("DEFAULT_LANGUAGE", f"'{language}' must be en or ja")
@@ -159,5 +186,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         admin_user_ids=_split_ids("ADMIN_USER_IDS", get("ADMIN_USER_IDS")),
         default_language=language,
         default_timezone=check_timezone("DEFAULT_TIMEZONE", get("DEFAULT_TIMEZONE", "UTC") or "UTC"),
+        m365=m365,
+        mc_poll_minutes=_int_setting("MC_POLL_MINUTES", get("MC_POLL_MINUTES", "60") or "60", 5, 24 * 60),
+        mc_watchlist=watchlist,
         env=dict(merged),
     )

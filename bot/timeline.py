@@ -65,8 +65,13 @@ class When:
             return date(self.year, month, calendar.monthrange(self.year, month)[1])
         return date(self.year, 6, 30) if self.half == 1 else date(self.year, 12, 31)
 
-    def describe(self, lang: str) -> str:
-        """Say it as Microsoft did: "end of December 2026", never "31 December 2026"."""
+    def describe(self, lang: str, in_sentence: bool = False) -> str:
+        """Say it as Microsoft did: "end of December 2026", never "31 December 2026".
+
+        ``in_sentence`` adds the article English needs mid-sentence ("until the end of …").
+        """
+        if in_sentence and lang == "en" and (self.part == "end" or self.precision == "half"):
+            return "the " + self.describe(lang)
         if self.precision == "day":
             return format_date(self.first_day(), lang)
         if self.precision == "month":
@@ -104,13 +109,13 @@ class Milestone:
     def current(self) -> bool:
         return self.superseded_by is None
 
-    def describe_when(self, lang: str) -> str | None:
+    def describe_when(self, lang: str, in_sentence: bool = False) -> str | None:
         if self.when is None:
             return None
         if self.until is not None:
             joiner = "〜" if lang == "ja" else " – "
             return f"{self.when.describe(lang)}{joiner}{self.until.describe(lang)}"
-        return self.when.describe(lang)
+        return self.when.describe(lang, in_sentence)
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,16 @@ SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
 def card(body: list[Element], actions: list[Element] | None = None, *, lang: str = "en") -> Element:
-    """A 1.5 card; ``lang`` sets the card's language so clients pick the right (CJK) fonts.
+    """A 1.5 card in ``lang`` (the language of its text; the parameter documents the call site).
 
-    No ``msteams`` width hint: the official schema forbids extra card properties, and we only
-    send what validates.
+    Deliberately without the card's ``lang`` property: the Adaptive Cards JS renderer (3.0.6)
+    validates it with a stateful global regex, so every second card with ``lang`` is reported
+    invalid. And no ``msteams`` width hint: the official schema forbids extra card properties.
     """
     result: Element = {
         "$schema": SCHEMA_URL,
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
-        "lang": lang,
         "body": [element for element in body if element],
     }
     if actions:

@@ -14,7 +14,6 @@ from cards.base import (
     container,
     execute_action,
     heading,
-    help_action,
     open_url,
     small,
     subheading,
@@ -37,11 +36,12 @@ class StatusView:
 def _big_number(view: StatusView, lang: str) -> list[Element]:
     count = view.countdown
     when = count.target.describe_when(lang) or ""
+    when_in_sentence = count.target.describe_when(lang, in_sentence=True) or ""
     if count.phase is Phase.DEFAULT_DISABLED:
         final = view.timeline.milestone("final-removal-announcement")
         return [
             text(t("status.final_unknown", lang), size="ExtraLarge", weight="Bolder", color="Attention"),
-            text(t("status.final_expected", lang, when=final.describe_when(lang))),
+            text(t("status.final_expected", lang, when=final.describe_when(lang, in_sentence=True))),
         ]
     if count.days_left == 0:
         number = t("status.last_day", lang)
@@ -51,7 +51,7 @@ def _big_number(view: StatusView, lang: str) -> list[Element]:
         number = t("status.days_left", lang, days=count.days_left)
     return [
         text(number, size="ExtraLarge", weight="Bolder", color="Attention" if count.days_left <= 30 else "Warning"),
-        text(t("status.until", lang, when=when)),
+        text(t("status.until", lang, when=when_in_sentence)),
         small(
             t(
                 "status.precision",
@@ -70,13 +70,9 @@ def _what_changes(view: StatusView, lang: str) -> list[Element]:
     new_tenants = view.timeline.milestone("new-tenants")
     return [
         subheading(t("status.what_changes", lang)),
-        bullets(
-            [
-                localized(disable.detail, lang),
-                localized(new_tenants.detail, lang),
-                t("status.failure_reply", lang, endpoint=post["endpoints"][0], reply=f"`{post['failure_reply']}`"),
-            ]
-        ),
+        bullets([localized(disable.detail, lang), localized(new_tenants.detail, lang)]),
+        text(t("status.failure_reply", lang, endpoint=post["endpoints"][0])),
+        text(post["failure_reply"], fontType="Monospace", color="Attention", spacing="Small"),
     ]
 
 
@@ -94,7 +90,7 @@ def build_status_card(view: StatusView, lang: str) -> Element:
     count = view.countdown
     post = view.timeline.post
     latest = view.timeline.latest_version
-    phase_text = t(f"status.phase.{count.phase.value}", lang, when=count.target.describe_when(lang))
+    phase_text = t(f"status.phase.{count.phase.value}", lang, when=count.target.describe_when(lang, in_sentence=True))
     body: list[Element] = [
         heading(t("status.title", lang)),
         container(
@@ -116,10 +112,10 @@ def build_status_card(view: StatusView, lang: str) -> Element:
             spacing="Medium",
         ),
     ]
+    # Three short buttons: four do not fit a phone's width.
     actions = [
         execute_action(t("action.refresh", lang), REFRESH_VERB),
         command_action(t("action.timeline", lang), "/timeline"),
         open_url(t("action.open_post", lang, post=post["id"]), post["link"]),
-        help_action(lang),
     ]
     return card(body, actions, lang=lang)

@@ -6,9 +6,9 @@ from datetime import date
 
 from bot.i18n import format_date, localized, t
 from bot.timeline import Milestone, Timeline, milestone_state
-from cards.base import Element, card, command_action, container, heading, help_action, open_url, small, subheading, text, two_columns
+from cards.base import Element, card, command_action, container, heading, open_url, small, subheading, text, two_columns
 
-_STATE_COLOR = {"past": "Good", "next": "Attention", "future": "Accent", "superseded": "Default", "unknown": "Warning"}
+_STATE_COLOR = {"past": "Good", "next": "Attention", "future": "Accent", "superseded": "Default", "unknown": "Default"}
 
 
 def _sort_key(milestone: Milestone) -> tuple[int, date]:
@@ -24,6 +24,7 @@ def _milestone_row(timeline: Timeline, milestone: Milestone, state: str, lang: s
         )
         stated = f"{stated}; {replaced}" if lang == "en" else f"{stated}、{replaced}"
     title = localized(milestone.title, lang)
+    when = when[:1].upper() + when[1:]
     return two_columns(
         [text(t(f"timeline.state.{state}", lang), weight="Bolder", color=_STATE_COLOR[state])],
         [
@@ -65,6 +66,5 @@ def build_timeline_card(timeline: Timeline, today: date, tz_name: str, next_id: 
     actions = [
         command_action(t("action.status", lang), "/status"),
         open_url(t("action.open_post", lang, post=post["id"]), post["link"]),
-        help_action(lang),
     ]
     return card(body, actions, lang=lang)

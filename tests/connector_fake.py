@@ -1,11 +1,20 @@
-"""A fake Bot Connector on loopback: records every activity the bot sends to its ``serviceUrl``."""
+"""A fake Bot Connector on loopback: records every activity the bot sends to its ``serviceUrl``.
+
+Optional, off by default: ``enforce_limits=True`` answers 429 (Retry-After: 1) to any message over
+Teams' limits (per conversation 7/1 s, 8/2 s, 60/30 s, 1800/h; per tenant 50/s), counting them in
+``throttled``; ``inject(conversation_id, Fault(...))`` queues faults for that conversation's next
+requests (a status such as 429 with Retry-After, 403, 404, 502; a ``delay`` before answering; or
+``hang`` = never post and never answer until the client gives up). ``attempts`` lists every request.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -32,12 +41,91 @@ class Sent:
         ]
 
 
+@dataclass(frozen=True)
+class Fault:
+    status: int = 200  # 200: no error (use with delay for a slow but successful answer)
+    retry_after: str | None = None
+    delay: float = 0.0  # seconds before answering
+    hang: bool = False  # never post, never answer (until the client disconnects)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    conversation_id: str
+    at: float  # time.monotonic() on arrival
+    status: int
+
+
+# Teams limits (msteams-docs rate-limit.md): per bot per conversation, and per app per tenant.
+CONVERSATION_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+TENANT_LIMITS = ((50, 1.0),)
+
+
 class FakeConnector:
-    def __init__(self) -> None:
+    def __init__(self, *, enforce_limits: bool = False) -> None:
         self.sent: list[Sent] = []
         self._ids = itertools.count(1)
         self._arrived = asyncio.Condition()
         self.server: TestServer | None = None
+        self.enforce_limits = enforce_limits
+        self.faults: dict[str, deque[Fault]] = {}
+        self.attempts: list[Attempt] = []
+        self.throttled = 0
+        self._accepted: dict[tuple[str, str], deque[float]] = {}
+        self._released = asyncio.Event()  # set at close: hung requests give up without posting
+        # Called after a message is posted and before the answer goes back (to break things mid-send).
+        self.before_answer: Callable[[web.Request], Awaitable[None]] | None = None
+
+    def inject(self, conversation_id: str, *faults: Fault) -> None:
+        """Answer the next requests for ``conversation_id`` with these faults, in order."""
+        self.faults.setdefault(conversation_id, deque()).extend(faults)
+
+    def _over_limit(self, conversation_id: str, tenant: str, now: float) -> bool:
+        for key, limits in ((("c", conversation_id), CONVERSATION_LIMITS), (("t", tenant), TENANT_LIMITS)):
+            times = self._accepted.get(key, ())
+            for limit, seconds in limits:
+                if sum(1 for t in times if t > now - seconds) >= limit:
+                    return True
+        return False
+
+    def _accept(self, conversation_id: str, tenant: str, now: float) -> None:
+        for key in (("c", conversation_id), ("t", tenant)):
+            times = self._accepted.setdefault(key, deque())
+            times.append(now)
+            while times and times[0] <= now - 3600.0:
+                times.popleft()
+
+    async def _gate(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        """Faults and limits for one request; None lets it through."""
+        cid = request.match_info["cid"]
+        now = time.monotonic()
+        queued = self.faults.get(cid)
+        fault = queued.popleft() if queued else None
+        if fault is not None and fault.hang:
+            self.attempts.append(Attempt(cid, now, 0))
+            await self._released.wait()
+            return web.Response(status=503)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.status != 200:
+            self.attempts.append(Attempt(cid, now, fault.status))
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return web.json_response({"error": {"code": "Injected", "message": "injected"}}, status=fault.status, headers=headers)
+        if self.enforce_limits and body.get("type") == "message":
+            conversation = body.get("conversation") or {}
+            tenant = conversation.get("tenantId") or ((body.get("channelData") or {}).get("tenant") or {}).get("id") or "tenant"
+            if self._over_limit(cid, tenant, now):
+                self.throttled += 1
+                self.attempts.append(Attempt(cid, now, 429))
+                return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
+            self._accept(cid, tenant, now)
+        self.attempts.append(Attempt(cid, now, 200))
+        return None
+
+    async def wait_for_messages(self, count: int, timeout: float = 10.0) -> None:
+        """Until ``count`` messages have arrived (raises TimeoutError otherwise)."""
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.messages()) >= count), timeout)
 
     @property
     def url(self) -> str:
@@ -59,6 +147,9 @@ class FakeConnector:
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()
+        refused = await self._gate(request, body)
+        if refused is not None:
+            return refused
         await self._record(
             Sent(
                 conversation_id=request.match_info["cid"],
@@ -68,6 +159,8 @@ class FakeConnector:
                 headers=dict(request.headers),
             )
         )
+        if self.before_answer is not None and body.get("type") == "message":
+            await self.before_answer(request)
         return web.json_response({"id": f"activity-{next(self._ids)}"})
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -78,6 +171,7 @@ class FakeConnector:
         await self.server.start_server()
 
     async def close(self) -> None:
+        self._released.set()
         if self.server is not None:
             await self.server.close()
 
@@ -89,3 +183,4 @@ class FakeConnector:
 
     def clear(self) -> None:
         self.sent.clear()
+        self.attempts.clear()

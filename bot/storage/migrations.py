@@ -47,8 +47,22 @@ def _v1_conversations(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v2_tenant_data(conn: Connection) -> None:
+    from bot.tenant.tables import migrate_v2
+
+    migrate_v2(conn)
+
+
+def _v4_alerts(conn: Connection) -> None:
+    from bot.alerts.tables import migrate_v4
+
+    migrate_v4(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "conversation references for proactive messages", _v1_conversations),
+    Migration(2, "Message Center version history and last good tenant snapshots", _v2_tenant_data),
+    Migration(4, "proactive alerts: subscriptions, delivery ledger, events, scheduler lease", _v4_alerts),
 )
 
 

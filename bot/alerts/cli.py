@@ -1,0 +1,146 @@
+"""``python -m bot alerts {preview,run-once}``: rehearse or run the alert jobs from a shell.
+
+``preview [--at ISO-DATETIME]`` prints, without sending or claiming anything, one JSON line per
+alert that would go out at that moment (tenant, conversation, kind, key). It does not poll the
+Message Center or sender sources (a poll consumes what it returns); it shows what is recorded.
+
+``run-once`` runs every job once at the current time and sends what is due through the Bot
+Connector, then exits; a second run at the same moment sends nothing (the ledger says it went).
+It takes the same lease as the bot's scheduler, so it refuses to run while a bot process holds it.
+``--at`` makes it act as if it were that moment: for rehearsals against a test connector only.
+
+Exit codes: 0 done, 1 a job failed or the lease is held elsewhere, 2 bad arguments or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import AsyncIterator, Callable
+
+from bot.alerts.config import alert_settings
+from bot.alerts.jobs import AlertContext, due_now, run_all
+from bot.alerts.scheduler import build_context
+from bot.alerts.sources import default_sources
+from bot.settings import Settings, SettingsError, load_settings
+from bot.storage.db import Database
+from bot.timeline import load_timeline
+
+log = logging.getLogger(__name__)
+
+
+def parse_at(raw: str) -> datetime:
+    """An ISO 8601 moment with its offset (``2026-12-24T09:00+09:00`` or ``...Z``)."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{raw}' is not an ISO date-time (e.g. 2026-12-24T09:00+09:00)") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"'{raw}' has no UTC offset; add one, e.g. +09:00 or Z")
+    return moment.astimezone(timezone.utc)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot alerts", description="Rehearse or run proactive alerts.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    preview = commands.add_parser("preview", help="print the alerts due at a moment, without sending")
+    preview.add_argument("--at", type=parse_at, help="the moment (ISO 8601 with offset); default now")
+    run = commands.add_parser("run-once", help="run every job once now and send what is due")
+    run.add_argument("--at", type=parse_at, help="act as if it were this moment (rehearsals with a test connector)")
+    return parser
+
+
+def _clock(at: datetime | None) -> Callable[[], datetime]:
+    """Now, or ``at`` moving forward with real time (so leases and claims still age)."""
+    if at is None:
+        return lambda: datetime.now(timezone.utc)
+    started = time.monotonic()
+    return lambda: at + timedelta(seconds=time.monotonic() - started)
+
+
+@contextlib.asynccontextmanager
+async def _context(settings: Settings, clock: Callable[[], datetime], send: bool) -> AsyncIterator[AlertContext]:
+    database = Database(settings.database_url)
+    await database.open()
+    try:
+        timeline = load_timeline()
+        services = SimpleNamespace(settings=settings, db=database, timeline=timeline, clock=clock)
+        sender = None
+        if send:
+            from bot.teams.adapter import build_adapter, build_auth
+            from bot.teams.proactive import ProactiveSender
+
+            sender = ProactiveSender(build_adapter(settings, build_auth(settings)), settings.app_id)
+        yield build_context(
+            database.engine, timeline, default_sources(services), alert_settings(settings), clock, sender
+        )
+    finally:
+        await database.close()
+
+
+async def _keep_lease(ctx: AlertContext) -> None:
+    while True:
+        await asyncio.sleep(ctx.lease.ttl.total_seconds() / 3)
+        try:
+            await ctx.lease.acquire(ctx.clock())
+        except Exception as error:  # noqa: BLE001 - sends stop by themselves once the lease lapses
+            log.warning("could not renew the alerts lease (%s)", type(error).__name__)
+
+
+async def preview(settings: Settings, at: datetime | None) -> int:
+    moment = at or datetime.now(timezone.utc)
+    async with _context(settings, lambda: moment, send=False) as ctx:
+        dues = await due_now(ctx, moment)
+    for due in dues:
+        print(json.dumps(due.preview(), ensure_ascii=False))
+    print(f"{len(dues)} alert(s) due at {moment.isoformat()}", file=sys.stderr)
+    return 0
+
+
+async def run_once(settings: Settings, at: datetime | None) -> int:
+    if at is not None:
+        print(f"warning: acting as if it were {at.isoformat()}; this really sends", file=sys.stderr)
+    clock = _clock(at)
+    async with _context(settings, clock, send=True) as ctx:
+        if not await ctx.lease.acquire(clock()):
+            state = await ctx.lease.state()
+            until = state.expires_at.isoformat() if state else "?"
+            print(f"another process runs the alert jobs (its lease lasts until {until}); nothing sent", file=sys.stderr)
+            return 1
+        keeper = asyncio.create_task(_keep_lease(ctx))
+        try:
+            results = await run_all(ctx)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            await ctx.lease.release(clock())
+    for result in results:
+        print(json.dumps(result.summary(), ensure_ascii=False))
+    return 1 if any(r.skipped and r.skipped.startswith("failed") for r in results) else 0
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("msrest", "msal", "urllib3", "botframework", "azure"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        settings = load_settings()
+        alert_settings(settings)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "preview":
+        return asyncio.run(preview(settings, args.at))
+    return asyncio.run(run_once(settings, args.at))

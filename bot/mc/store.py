@@ -1,0 +1,78 @@
+"""Every version of every watched Message Center post we have seen, never overwritten.
+
+A version is identified by its content hash, so fetching the same text again stores nothing, and a
+real edit by Microsoft (even one that keeps ``lastModifiedDateTime``) is a new row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.mc.post import PostVersion, normalize_post
+from bot.tenant.tables import mc_versions
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    post: PostVersion
+    fetched_at: datetime
+    source: str
+    raw: Mapping[str, Any]
+
+
+def _ordered() -> sa.Select[Any]:
+    # Graph's lastModifiedDateTime orders versions; fetch time breaks ties and covers posts without it.
+    return sa.select(mc_versions).order_by(
+        mc_versions.c.post_id, mc_versions.c.last_modified, mc_versions.c.fetched_at
+    )
+
+
+class McStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, raw: Mapping[str, Any], fetched_at: datetime, source: str) -> StoredVersion | None:
+        """Store ``raw`` as a new version; None when this exact content is already stored."""
+        post = normalize_post(raw)
+        async with self._engine.begin() as conn:
+            exists = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(mc_versions)
+                .where(mc_versions.c.post_id == post.id, mc_versions.c.content_hash == post.content_hash)
+            )
+            if exists:
+                return None
+            await conn.execute(
+                mc_versions.insert().values(
+                    post_id=post.id,
+                    content_hash=post.content_hash,
+                    title=post.title,
+                    last_modified=post.last_modified,
+                    fetched_at=fetched_at,
+                    source=source,
+                    raw=dict(raw),
+                )
+            )
+        return StoredVersion(post, fetched_at, source, raw)
+
+    async def versions(self, post_id: str) -> list[StoredVersion]:
+        """Oldest first."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_ordered().where(mc_versions.c.post_id == post_id.upper()))).mappings().all()
+        return [StoredVersion(normalize_post(row["raw"]), row["fetched_at"], row["source"], row["raw"]) for row in rows]
+
+    async def post_ids(self) -> list[str]:
+        async with self._engine.connect() as conn:
+            return list(
+                (await conn.execute(sa.select(mc_versions.c.post_id).distinct().order_by(mc_versions.c.post_id))).scalars()
+            )
+
+    async def newest_modified(self) -> datetime | None:
+        """The cursor for incremental sync: the newest lastModifiedDateTime we hold."""
+        async with self._engine.connect() as conn:
+            return await conn.scalar(sa.select(sa.func.max(mc_versions.c.last_modified)))

@@ -25,6 +25,18 @@ class StoredVersion:
     raw: Mapping[str, Any]
 
 
+_PARSED: dict[tuple[str, str], PostVersion] = {}
+
+
+def _cached_version(post_id: str, content_hash: str, raw: Mapping[str, Any], fetched_at: datetime, source: str) -> StoredVersion:
+    """Versions never change once stored, so each is parsed (HTML and all) once per process."""
+    key = (post_id, content_hash)
+    post = _PARSED.get(key)
+    if post is None:
+        post = _PARSED[key] = normalize_post(raw)
+    return StoredVersion(post, fetched_at, source, raw)
+
+
 def _ordered() -> sa.Select[Any]:
     # Graph's lastModifiedDateTime orders versions; fetch time breaks ties and covers posts without it.
     return sa.select(mc_versions).order_by(
@@ -64,7 +76,24 @@ class McStore:
         """Oldest first."""
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_ordered().where(mc_versions.c.post_id == post_id.upper()))).mappings().all()
-        return [StoredVersion(normalize_post(row["raw"]), row["fetched_at"], row["source"], row["raw"]) for row in rows]
+        return [
+            _cached_version(row["post_id"], row["content_hash"], row["raw"], row["fetched_at"], row["source"])
+            for row in rows
+        ]
+
+    async def latest(self, post_id: str) -> StoredVersion | None:
+        """The newest version only: what /status needs, without reading the whole history."""
+        query = (
+            sa.select(mc_versions)
+            .where(mc_versions.c.post_id == post_id.upper())
+            .order_by(mc_versions.c.last_modified.desc(), mc_versions.c.fetched_at.desc())
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return _cached_version(row["post_id"], row["content_hash"], row["raw"], row["fetched_at"], row["source"])
 
     async def post_ids(self) -> list[str]:
         async with self._engine.connect() as conn:

@@ -9,7 +9,7 @@ from bot.mc.diff import PostDiff, diff_versions
 from bot.mc.watch import Conflict, timeline_conflicts
 from bot.services import Services
 from bot.turn import Reply, TurnInput
-from cards.base import Element, card, small
+from cards.base import Element, small
 from cards.mc import McView, build_mc_card, build_mc_history_card, build_mc_unknown_card, conflict_section
 from cards.tenant import build_posture_card, demo_banner, health_section, posture_section
 
@@ -22,10 +22,10 @@ def shipped_summary(services: Services) -> dict[str, object]:
 
 
 async def live_conflicts(services: Services) -> list[Conflict]:
-    versions = await services.tenant.mc.versions(MC786329)
-    if not versions:
+    latest = await services.tenant.mc.latest(MC786329)
+    if latest is None:
         return []
-    return timeline_conflicts(versions[-1].post, shipped_summary(services))
+    return timeline_conflicts(latest.post, shipped_summary(services))
 
 
 async def status_sections(services: Services, turn: TurnInput) -> list[Element]:

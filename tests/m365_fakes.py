@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import secrets
 import ssl
@@ -53,12 +52,27 @@ TENANT_ID = "0b8f2b4e-6a0e-4c55-9a55-3d1f0c6a7e21"
 CLIENT_ID = "5d3c1a2b-7e8f-4a9b-8c7d-6e5f4a3b2c1d"
 CLIENT_SECRET = "Fk8Q~fake-client-secret-value.0123456789abcdef"
 SMTP_CLIENT_APP = "Authenticated SMTP"
-GRAPH_ROLES = frozenset({
-    "ServiceMessage.Read.All", "ServiceHealth.Read.All", "AuditLog.Read.All", "Policy.Read.All", "User.Read.All",
-})
+GRAPH_ROLES = frozenset(
+    {
+        "ServiceMessage.Read.All",
+        "ServiceHealth.Read.All",
+        "AuditLog.Read.All",
+        "Policy.Read.All",
+        "User.Read.All",
+    }
+)
 EXCHANGE_ROLE = "Exchange.ManageAsApp"
 ALL_ROLES = GRAPH_ROLES | {EXCHANGE_ROLE}
-_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
+_PROXY_VARS = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
 
 
 def _b64url(data: bytes) -> str:
@@ -66,7 +80,9 @@ def _b64url(data: bytes) -> str:
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
+    return web.Response(
+        status=status, text=json.dumps(body), content_type="application/json", headers=headers
+    )
 
 
 def _graph_error(status: int, code: str, message: str) -> web.Response:
@@ -109,9 +125,13 @@ def _app_key_and_cert() -> tuple[bytes, bytes]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SMTP AUTH Readiness (test)")])
     now = datetime.now(timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=365))
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(
@@ -133,7 +153,7 @@ class AppCertificate:
 def make_app_certificate(directory: Path, *, include_certificate: bool = True) -> AppCertificate:
     key_pem, cert_pem = _app_key_and_cert()
     cert = x509.load_pem_x509_certificate(cert_pem)
-    thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - what Entra shows
+    thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()
     path = directory / "app.pem"
     path.write_bytes(key_pem + (cert_pem if include_certificate else b""))
     return AppCertificate(path=path, thumbprint=thumbprint, cert_pem=cert_pem, key_pem=key_pem)
@@ -197,7 +217,13 @@ class Fault:
 
     @classmethod
     def unavailable(cls, path: str, status: int = 503, times: int = 1) -> Fault:
-        return cls(path, status, {"error": {"code": "ServiceUnavailable", "message": "Service unavailable"}}, {}, times)
+        return cls(
+            path,
+            status,
+            {"error": {"code": "ServiceUnavailable", "message": "Service unavailable"}},
+            {},
+            times,
+        )
 
     @classmethod
     def forbidden(cls, path: str, code: str, message: str, times: int = 1) -> Fault:
@@ -228,7 +254,12 @@ class _FaultMixin:
                 if fault.hang:
                     return await server.hang()
                 if fault.echo_token:
-                    body = {"error": {"code": "BadRequest", "message": f"bad header: {request.headers.get('Authorization')}"}}
+                    body = {
+                        "error": {
+                            "code": "BadRequest",
+                            "message": f"bad header: {request.headers.get('Authorization')}",
+                        }
+                    }
                     return _json(fault.status, body)
                 text = fault.body if isinstance(fault.body, str) else json.dumps(fault.body)
                 headers = {"Content-Type": "application/json", **fault.headers}
@@ -314,7 +345,7 @@ class FakeAuthority(LoopbackServer):
         """The token behind an ``Authorization`` header if it is current and meant for ``audience``."""
         if not header or not header.startswith("Bearer "):
             return None
-        issued = self.issued.get(header[len("Bearer "):])
+        issued = self.issued.get(header[len("Bearer ") :])
         if issued is None or issued.revoked or issued.expires_at < time.time() or issued.audience != audience:
             return None
         return issued
@@ -325,8 +356,12 @@ class FakeAuthority(LoopbackServer):
             issued.revoked = True
 
     def _wrong_tenant(self, tenant: str) -> web.Response:
-        description = f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID."
-        return _json(400, {"error": "invalid_tenant", "error_description": description, "error_codes": [90002]})
+        description = (
+            f"AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID."
+        )
+        return _json(
+            400, {"error": "invalid_tenant", "error_description": description, "error_codes": [90002]}
+        )
 
     async def _discovery(self, request: web.Request) -> web.Response:
         self.discovery_requests += 1
@@ -334,13 +369,16 @@ class FakeAuthority(LoopbackServer):
         if tenant != self.tenant:
             return self._wrong_tenant(tenant)
         base = f"{self.base_url}/{tenant}"
-        return _json(200, {
-            "issuer": f"{base}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "response_types_supported": ["code", "id_token", "token"],
-        })
+        return _json(
+            200,
+            {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "jwks_uri": f"{base}/discovery/v2.0/keys",
+                "response_types_supported": ["code", "id_token", "token"],
+            },
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
@@ -350,41 +388,56 @@ class FakeAuthority(LoopbackServer):
         scope = str(form.get("scope", ""))
         if form.get("grant_type") != "client_credentials":
             return _json(400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003"})
-        if form.get("client_id") != self.client_id:
-            return _json(400, {
-                "error": "unauthorized_client",
-                "error_description": f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not "
-                                     f"found in the directory '{self.tenant}'.",
-                "error_codes": [700016],
-            })
+        client_id = str(form.get("client_id", ""))
+        if client_id != self.client_id:
+            return _json(
+                400,
+                {
+                    "error": "unauthorized_client",
+                    "error_description": f"AADSTS700016: Application with identifier '{client_id}' was "
+                    f"not found in the directory '{self.tenant}'.",
+                    "error_codes": [700016],
+                },
+            )
         assertion = form.get("client_assertion")
         if assertion is not None:
             x5t, problem = self._check_assertion(str(assertion))
             self.token_requests.append(TokenRequest(scope=scope, credential="certificate", x5t=x5t))
             if problem:
-                return _json(401, {
-                    "error": "invalid_client",
-                    "error_description": f"AADSTS700027: Client assertion failed signature validation. ({problem})",
-                    "error_codes": [700027],
-                })
+                return _json(
+                    401,
+                    {
+                        "error": "invalid_client",
+                        "error_description": f"AADSTS700027: Client assertion failed signature validation ({problem}).",
+                        "error_codes": [700027],
+                    },
+                )
         else:
             self.token_requests.append(TokenRequest(scope=scope, credential="secret"))
             if self.client_secret is None or form.get("client_secret") != self.client_secret:
-                return _json(401, {
-                    "error": "invalid_client",
-                    "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent "
-                                         "in the request is the client secret value, not the client secret ID.",
-                    "error_codes": [7000215],
-                })
+                return _json(
+                    401,
+                    {
+                        "error": "invalid_client",
+                        "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret "
+                        "being sent "
+                        "in the request is the client secret value, not the client secret ID.",
+                        "error_codes": [7000215],
+                    },
+                )
         if self.errors:
-            status, body = self.errors.pop(0)
-            return _json(status, body)
+            status, error = self.errors.pop(0)
+            return _json(status, error)
         if not scope.endswith("/.default") or " " in scope:
             return _json(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: bad scope"})
         audience = scope[: -len("/.default")]
         token = self._mint(audience)
-        body: dict[str, Any] = {"token_type": "Bearer", "expires_in": self.expires_in,
-                                "ext_expires_in": self.expires_in, "access_token": token}
+        body: dict[str, Any] = {
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "ext_expires_in": self.expires_in,
+            "access_token": token,
+        }
         if self.refresh_in is not None:
             body["refresh_in"] = self.refresh_in
         return _json(200, body)
@@ -392,13 +445,26 @@ class FakeAuthority(LoopbackServer):
     def _mint(self, audience: str) -> str:
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "kid": "fake"}
-        claims = {"aud": audience, "iss": f"{self.base_url}/{self.tenant}/v2.0", "tid": self.tenant,
-                  "appid": self.client_id, "roles": sorted(self.roles), "iat": now, "exp": now + self.expires_in,
-                  "jti": secrets.token_hex(8)}
-        token = ".".join((
-            _b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()), _b64url(secrets.token_bytes(32)),
-        ))
-        self.issued[token] = IssuedToken(token, audience, frozenset(self.roles), time.time() + self.expires_in)
+        claims = {
+            "aud": audience,
+            "iss": f"{self.base_url}/{self.tenant}/v2.0",
+            "tid": self.tenant,
+            "appid": self.client_id,
+            "roles": sorted(self.roles),
+            "iat": now,
+            "exp": now + self.expires_in,
+            "jti": secrets.token_hex(8),
+        }
+        token = ".".join(
+            (
+                _b64url(json.dumps(header).encode()),
+                _b64url(json.dumps(claims).encode()),
+                _b64url(secrets.token_bytes(32)),
+            )
+        )
+        self.issued[token] = IssuedToken(
+            token, audience, frozenset(self.roles), time.time() + self.expires_in
+        )
         return token
 
     def _check_assertion(self, assertion: str) -> tuple[str | None, str]:
@@ -410,14 +476,21 @@ class FakeAuthority(LoopbackServer):
         except jwt.PyJWTError:
             return None, "not a JWT"
         cert = x509.load_pem_x509_certificate(self.certificate_pem)
-        expected = _b64url(cert.fingerprint(hashes.SHA1()))  # noqa: S303
+        expected = _b64url(cert.fingerprint(hashes.SHA1()))
         x5t = str(header.get("x5t", "")).rstrip("=")
         if x5t != expected:
             return x5t, "x5t does not match the registered certificate"
+        public_key = cert.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            return x5t, "the registered certificate has no RSA key"
         try:
             claims = jwt.decode(
-                assertion, cert.public_key(), algorithms=["RS256"], audience=self.token_endpoint,
-                issuer=self.client_id, options={"require": ["exp", "aud", "iss", "sub", "jti"]},
+                assertion,
+                public_key,
+                algorithms=["RS256"],
+                audience=self.token_endpoint,
+                issuer=self.client_id,
+                options={"require": ["exp", "aud", "iss", "sub", "jti"]},
             )
         except jwt.PyJWTError as exc:
             return x5t, type(exc).__name__
@@ -463,7 +536,13 @@ def _matches(item: Mapping[str, Any], clauses: list[tuple[str, str, str]]) -> bo
         actual = item.get(name)
         if name.endswith("DateTime"):
             left, right = parse_iso(str(actual)), parse_iso(value)
-            ok = {"ge": left >= right, "le": left <= right, "gt": left > right, "lt": left < right, "eq": left == right}[op]
+            ok = {
+                "ge": left >= right,
+                "le": left <= right,
+                "gt": left > right,
+                "lt": left < right,
+                "eq": left == right,
+            }[op]
         elif op == "eq":
             ok = actual == value
         else:
@@ -517,9 +596,17 @@ class FakeGraph(LoopbackServer, _FaultMixin):
         issued = self.authority.validate(request.headers.get("Authorization"), self.base_url)
         if issued is None:
             return web.Response(
-                status=401, text=json.dumps({"error": {"code": "InvalidAuthenticationToken",
-                                                       "message": "Access token validation failure."}}),
-                content_type="application/json", headers={"WWW-Authenticate": 'Bearer realm=""'},
+                status=401,
+                text=json.dumps(
+                    {
+                        "error": {
+                            "code": "InvalidAuthenticationToken",
+                            "message": "Access token validation failure.",
+                        }
+                    }
+                ),
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm=""'},
             )
         fault = await self.take_fault(request, self)
         if fault is not None:
@@ -528,9 +615,14 @@ class FakeGraph(LoopbackServer, _FaultMixin):
         for fragment, role in self.REQUIRED_ROLE:
             if fragment.lower() in path.lower() and role not in issued.roles:
                 if "signIns" in path:
-                    return _graph_error(403, "Authentication_MSGraphPermissionMissing",
-                                        f"Calling principal does not have required MSGraph permissions {role}")
-                return _graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+                    return _graph_error(
+                        403,
+                        "Authentication_MSGraphPermissionMissing",
+                        f"Calling principal does not have required MSGraph permissions {role}",
+                    )
+                return _graph_error(
+                    403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+                )
         for prefix in self.endless_paths:
             if path == prefix:
                 return self._endless(request)
@@ -544,14 +636,14 @@ class FakeGraph(LoopbackServer, _FaultMixin):
                 items = [m for m in items if _matches(m, _filter_clauses(request.query["$filter"]))]
             return self._page(request, items, default_size=100)
         if path.startswith(messages + "/"):
-            wanted = path[len(messages) + 1:]
+            wanted = path[len(messages) + 1 :]
             found = [m for m in self.service_messages if m.get("id") == wanted]
             if not found:
                 return _graph_error(404, "UnknownError", f"Message {wanted} not found")
             return _json(200, found[0])
         overview = "/v1.0/admin/serviceAnnouncement/healthOverviews/"
         if path.startswith(overview):
-            health = self.health.get(path[len(overview):])
+            health = self.health.get(path[len(overview) :])
             if health is None:
                 return _graph_error(404, "UnknownError", "No such service")
             body = dict(health)
@@ -563,16 +655,23 @@ class FakeGraph(LoopbackServer, _FaultMixin):
         if path == "/v1.0/auditLogs/signIns":
             return self._sign_ins(request)
         if path == "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy":
-            return _json(200, {"id": "00000000-0000-0000-0000-000000000005", "displayName": "Security Defaults",
-                               "description": "Security defaults", "isEnabled": self.security_defaults})
+            return _json(
+                200,
+                {
+                    "id": "00000000-0000-0000-0000-000000000005",
+                    "displayName": "Security Defaults",
+                    "description": "Security defaults",
+                    "isEnabled": self.security_defaults,
+                },
+            )
         if path.startswith("/beta/users/") and path.endswith("/authentication/requirements"):
-            user = path[len("/beta/users/"):-len("/authentication/requirements")]
-            state = self.mfa_states.get(user.lower())
+            wanted = path[len("/beta/users/") : -len("/authentication/requirements")]
+            state = self.mfa_states.get(wanted.lower())
             if state is None:
-                return _graph_error(404, "Request_ResourceNotFound", f"Resource '{user}' does not exist.")
+                return _graph_error(404, "Request_ResourceNotFound", f"Resource '{wanted}' does not exist.")
             return _json(200, {"perUserMfaState": state})
         if path.startswith("/v1.0/users/"):
-            key = path[len("/v1.0/users/"):].lower()
+            key = path[len("/v1.0/users/") :].lower()
             for user in self.users:
                 if key in (str(user.get("id", "")).lower(), str(user.get("userPrincipalName", "")).lower()):
                     return _json(200, _select(user, request.query.get("$select")))
@@ -581,8 +680,11 @@ class FakeGraph(LoopbackServer, _FaultMixin):
 
     def _sign_ins(self, request: web.Request) -> web.Response:
         if not self.premium:
-            return _graph_error(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                                "Neither tenant is B2C or tenant doesn't have premium license")
+            return _graph_error(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
         items = self.sign_in_events
         if "$filter" in request.query:
             items = [e for e in items if _matches(e, _filter_clauses(request.query["$filter"]))]
@@ -593,15 +695,24 @@ class FakeGraph(LoopbackServer, _FaultMixin):
     def _page(self, request: web.Request, items: list[dict[str, Any]], *, default_size: int) -> web.Response:
         size = min(_max_page_size(request, default_size), self.page_size_cap)
         offset = int(request.query.get("$skiptoken", "0"))
-        body: dict[str, Any] = {"@odata.context": f"{self.base_url}/v1.0/$metadata", "value": items[offset:offset + size]}
+        body: dict[str, Any] = {
+            "@odata.context": f"{self.base_url}/v1.0/$metadata",
+            "value": items[offset : offset + size],
+        }
         if offset + size < len(items):
-            body["@odata.nextLink"] = str(request.url.with_scheme("https").update_query({"$skiptoken": str(offset + size)}))
+            body["@odata.nextLink"] = str(
+                request.url.with_scheme("https").update_query({"$skiptoken": str(offset + size)})
+            )
         return _json(200, body)
 
     def _endless(self, request: web.Request) -> web.Response:
         offset = int(request.query.get("$skiptoken", "0"))
-        body = {"value": [service_message(f"MC{900000 + offset}")],
-                "@odata.nextLink": str(request.url.with_scheme("https").update_query({"$skiptoken": str(offset + 1)}))}
+        body = {
+            "value": [service_message(f"MC{900000 + offset}")],
+            "@odata.nextLink": str(
+                request.url.with_scheme("https").update_query({"$skiptoken": str(offset + 1)})
+            ),
+        }
         return _json(200, body)
 
 
@@ -646,13 +757,29 @@ class FakeExchange(LoopbackServer, _FaultMixin):
         self.requests.append(_record(request, body))
         issued = self.authority.validate(request.headers.get("Authorization"), self.base_url)
         if issued is None or EXCHANGE_ROLE not in issued.roles:
-            return _json(401, {"error": {"code": "Unauthorized", "message": "Unauthorized"}},
-                         headers={"WWW-Authenticate": 'Bearer client_id="00000002-0000-0ff1-ce00-000000000000"'})
-        if request.match_info["tenant"] != self.tenant or request.headers.get("X-AnchorMailbox") != self.anchor:
-            return _json(400, {"error": {"code": "BadRequest", "message": "Invalid tenant or anchor mailbox"}})
+            return _json(
+                401,
+                {"error": {"code": "Unauthorized", "message": "Unauthorized"}},
+                headers={"WWW-Authenticate": 'Bearer client_id="00000002-0000-0ff1-ce00-000000000000"'},
+            )
+        if (
+            request.match_info["tenant"] != self.tenant
+            or request.headers.get("X-AnchorMailbox") != self.anchor
+        ):
+            return _json(
+                400, {"error": {"code": "BadRequest", "message": "Invalid tenant or anchor mailbox"}}
+            )
         if not self.has_role:
-            return _json(403, {"error": {"code": "Forbidden", "message": "The role assigned to application "
-                                         f"{self.authority.client_id} isn't supported in this scenario."}})
+            return _json(
+                403,
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "The role assigned to application "
+                        f"{self.authority.client_id} isn't supported in this scenario.",
+                    }
+                },
+            )
         fault = await self.take_fault(request, self)
         if fault is not None:
             return fault
@@ -660,22 +787,38 @@ class FakeExchange(LoopbackServer, _FaultMixin):
         name = cmdlet_input.get("CmdletName")
         parameters = cmdlet_input.get("Parameters") or {}
         if name not in self.cmdlets:
-            return _json(400, {"error": {"code": "BadRequest", "message": "Bad request", "details": [
-                {"code": "Context", "target": "", "message": f"The term '{name}' is not recognized as a name of a cmdlet."}
-            ]}})
+            return _json(
+                400,
+                {
+                    "error": {
+                        "code": "BadRequest",
+                        "message": "Bad request",
+                        "details": [
+                            {
+                                "code": "Context",
+                                "target": "",
+                                "message": f"The term '{name}' is not recognized as a name of a cmdlet.",
+                            }
+                        ],
+                    }
+                },
+            )
         items = self.cmdlets[name]
         if name == "Get-CASMailbox" and str(parameters.get("ResultSize", "")).lower() != "unlimited":
             items = items[:1000]
         items = [_select(i, request.query.get("$select")) for i in items]
         offset = int(request.query.get("$skiptoken", "0"))
         page: dict[str, Any] = {
-            "@odata.context": f"https://outlook.office.com/adminapi/beta/{self.tenant}/$metadata#Collection(Exchange.GenericHashTable)",
+            "@odata.context": f"https://outlook.office.com/adminapi/beta/{self.tenant}/$metadata"
+            "#Collection(Exchange.GenericHashTable)",
             "adminapi.warnings@odata.type": "#Collection(String)",
             "@adminapi.warnings": self.warnings.get(name, []) if offset == 0 else [],
-            "value": items[offset:offset + self.page_size],
+            "value": items[offset : offset + self.page_size],
         }
         if offset + self.page_size < len(items):
-            page["@odata.nextLink"] = str(request.url.with_scheme("https").update_query({"$skiptoken": str(offset + self.page_size)}))
+            page["@odata.nextLink"] = str(
+                request.url.with_scheme("https").update_query({"$skiptoken": str(offset + self.page_size)})
+            )
         return _json(200, page)
 
 
@@ -683,25 +826,45 @@ class FakeExchange(LoopbackServer, _FaultMixin):
 
 
 def service_message(
-    message_id: str, *, title: str | None = None, last_modified: datetime | None = None,
-    services: Iterable[str] = ("Exchange Online",), **extra: Any,
+    message_id: str,
+    *,
+    title: str | None = None,
+    last_modified: datetime | None = None,
+    services: Iterable[str] = ("Exchange Online",),
+    **extra: Any,
 ) -> dict[str, Any]:
     """A serviceUpdateMessage shaped like Graph's (facts.md §1)."""
     modified = last_modified or datetime(2024, 4, 26, 18, 0, tzinfo=timezone.utc)
     message = {
-        "id": message_id, "title": title or f"Message {message_id}",
-        "startDateTime": "2024-04-26T18:00:00Z", "endDateTime": "2026-12-31T08:00:00Z",
-        "lastModifiedDateTime": iso(modified), "isMajorChange": True, "actionRequiredByDateTime": None,
-        "services": list(services), "tags": ["Admin impact"], "category": "planForChange", "severity": "normal",
-        "body": {"contentType": "html", "content": f"<p>{message_id}</p>"}, "details": [], "viewPoint": None,
+        "id": message_id,
+        "title": title or f"Message {message_id}",
+        "startDateTime": "2024-04-26T18:00:00Z",
+        "endDateTime": "2026-12-31T08:00:00Z",
+        "lastModifiedDateTime": iso(modified),
+        "isMajorChange": True,
+        "actionRequiredByDateTime": None,
+        "services": list(services),
+        "tags": ["Admin impact"],
+        "category": "planForChange",
+        "severity": "normal",
+        "body": {"contentType": "html", "content": f"<p>{message_id}</p>"},
+        "details": [],
+        "viewPoint": None,
     }
     message.update(extra)
     return message
 
 
 def service_issue(issue_id: str, *, service: str = "Exchange Online", **extra: Any) -> dict[str, Any]:
-    issue = {"id": issue_id, "title": f"Issue {issue_id}", "service": service, "status": "serviceDegradation",
-             "classification": "advisory", "isResolved": False, "startDateTime": "2025-01-01T00:00:00Z"}
+    issue = {
+        "id": issue_id,
+        "title": f"Issue {issue_id}",
+        "service": service,
+        "status": "serviceDegradation",
+        "classification": "advisory",
+        "isResolved": False,
+        "startDateTime": "2025-01-01T00:00:00Z",
+    }
     issue.update(extra)
     return issue
 
@@ -727,8 +890,11 @@ def synthetic_sign_ins(
             "appDisplayName": "Office 365 Exchange Online",
             "ipAddress": f"203.0.113.{i % 250 + 1}",
             "clientAppUsed": client_app,
-            "status": {"errorCode": 50126 if failed_every and i % failed_every == 0 else 0,
-                       "failureReason": None, "additionalDetails": None},
+            "status": {
+                "errorCode": 50126 if failed_every and i % failed_every == 0 else 0,
+                "failureReason": None,
+                "additionalDetails": None,
+            },
             "location": {"city": "Osaka", "state": "Osaka", "countryOrRegion": "JP"},
             "deviceDetail": {"operatingSystem": "", "browser": ""},
         }
@@ -741,21 +907,38 @@ def synthetic_cas_mailboxes(count: int, *, override_every: int = 10) -> list[dic
         value: bool | None = None
         if override_every and i % override_every == 0:
             value = (i // override_every) % 2 == 1
-        mailboxes.append({
-            "Identity": f"mailbox{i:05d}", "Name": f"mailbox{i:05d}", "DisplayName": f"Mailbox {i}",
-            "PrimarySmtpAddress": f"mailbox{i:05d}@contoso.example",
-            "ExternalDirectoryObjectId": f"00000000-0000-0000-0001-{i:012d}",
-            "SmtpClientAuthenticationDisabled": value, "PopEnabled": True, "ImapEnabled": True,
-        })
+        mailboxes.append(
+            {
+                "Identity": f"mailbox{i:05d}",
+                "Name": f"mailbox{i:05d}",
+                "DisplayName": f"Mailbox {i}",
+                "PrimarySmtpAddress": f"mailbox{i:05d}@contoso.example",
+                "ExternalDirectoryObjectId": f"00000000-0000-0000-0001-{i:012d}",
+                "SmtpClientAuthenticationDisabled": value,
+                "PopEnabled": True,
+                "ImapEnabled": True,
+            }
+        )
     return mailboxes
 
 
 def default_exchange_data() -> dict[str, list[dict[str, Any]]]:
     return {
-        "Get-TransportConfig": [{"Identity": "Transport Settings", "SmtpClientAuthenticationDisabled": True,
-                                 "AllowLegacyTLSClients": False}],
-        "Get-OrganizationConfig": [{"Name": "contoso.onmicrosoft.com", "OAuth2ClientProfileEnabled": True,
-                                    "DefaultAuthenticationPolicy": None, "RejectDirectSend": False}],
+        "Get-TransportConfig": [
+            {
+                "Identity": "Transport Settings",
+                "SmtpClientAuthenticationDisabled": True,
+                "AllowLegacyTLSClients": False,
+            }
+        ],
+        "Get-OrganizationConfig": [
+            {
+                "Name": "contoso.onmicrosoft.com",
+                "OAuth2ClientProfileEnabled": True,
+                "DefaultAuthenticationPolicy": None,
+                "RejectDirectSend": False,
+            }
+        ],
         "Get-AuthenticationPolicy": [
             {"Name": "Allow Basic SMTP for printers", "AllowBasicAuthSmtp": True},
             {"Name": "Block Basic Auth", "AllowBasicAuthSmtp": False},
@@ -870,12 +1053,17 @@ class FakeM365:
 
     def settings(self, *, use_certificate: bool = False, **overrides: Any) -> M365Settings:
         values: dict[str, Any] = {
-            "tenant_id": self.authority.tenant, "client_id": self.authority.client_id,
-            "authority_host": self.authority.base_url, "graph_endpoint": self.graph.base_url,
+            "tenant_id": self.authority.tenant,
+            "client_id": self.authority.client_id,
+            "authority_host": self.authority.base_url,
+            "graph_endpoint": self.graph.base_url,
             "exchange_endpoint": self.exchange.base_url,
         }
         if use_certificate:
-            values.update(certificate_path=str(self.certificate.path), certificate_thumbprint=self.certificate.thumbprint)
+            values.update(
+                certificate_path=str(self.certificate.path),
+                certificate_thumbprint=self.certificate.thumbprint,
+            )
         else:
             values["client_secret"] = CLIENT_SECRET
         values.update(overrides)
@@ -887,8 +1075,14 @@ class FakeM365:
         await asyncio.sleep(0)
 
     def retry_policy(self, **overrides: Any) -> RetryPolicy:
-        values: dict[str, Any] = {"max_attempts": 4, "base_delay": 1.0, "max_delay": 30.0, "max_total_delay": 90.0,
-                                  "sleep": self.record_sleep, "jitter": lambda: 0.5}
+        values: dict[str, Any] = {
+            "max_attempts": 4,
+            "base_delay": 1.0,
+            "max_delay": 30.0,
+            "max_total_delay": 90.0,
+            "sleep": self.record_sleep,
+            "jitter": lambda: 0.5,
+        }
         values.update(overrides)
         return RetryPolicy(**values)
 

@@ -6,27 +6,32 @@ import logging
 from urllib.parse import unquote
 
 import pytest
-
-from bot.m365 import exchange
-from bot.m365.errors import ExchangeCommandError, MalformedResponseError, PermissionMissingError
-from bot.m365.http import M365Client
 from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
     EXCHANGE_ROLE,
     TENANT_ID,
-    Fault,
     FakeM365,
+    Fault,
     m365,
     m365_client,
     synthetic_cas_mailboxes,
 )
 
+from bot.m365 import exchange
+from bot.m365.errors import ExchangeCommandError, MalformedResponseError, PermissionMissingError
+from bot.m365.http import M365Client
+
 INVOKE = "/InvokeCommand"
 
 
 def test_pure_helpers() -> None:
-    assert exchange.anchor_mailbox(TENANT_ID) == f"APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{TENANT_ID}"
+    assert (
+        exchange.anchor_mailbox(TENANT_ID)
+        == f"APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{TENANT_ID}"
+    )
     url = exchange.invoke_command_url("https://outlook.office365.com", TENANT_ID, ["Identity", "Name"])
-    assert url == f"https://outlook.office365.com/adminapi/beta/{TENANT_ID}/InvokeCommand?$select=Identity,Name"
+    assert (
+        url == f"https://outlook.office365.com/adminapi/beta/{TENANT_ID}/InvokeCommand?$select=Identity,Name"
+    )
     assert exchange.command_body("Get-TransportConfig", None) == {
         "CmdletInput": {"CmdletName": "Get-TransportConfig", "Parameters": {}}
     }
@@ -62,7 +67,9 @@ async def test_cas_mailboxes_with_override_across_pages(m365_client: M365Client,
     assert unquote(requests[0].query["$select"]).split(",") == list(exchange.CAS_MAILBOX_FIELDS)
 
 
-async def test_organization_config_and_authentication_policies(m365_client: M365Client, m365: FakeM365) -> None:
+async def test_organization_config_and_authentication_policies(
+    m365_client: M365Client, m365: FakeM365
+) -> None:
     organization = await exchange.organization_config(m365_client)
     assert organization["OAuth2ClientProfileEnabled"] is True
     policies = await exchange.authentication_policies(m365_client)
@@ -70,8 +77,12 @@ async def test_organization_config_and_authentication_policies(m365_client: M365
     assert m365.authority.token_request_count == 1  # one Exchange token for both calls
 
 
-async def test_warnings_are_logged(m365_client: M365Client, m365: FakeM365, caplog: pytest.LogCaptureFixture) -> None:
-    m365.exchange.warnings["Get-AuthenticationPolicy"] = ["The command completed successfully but no settings have been modified."]
+async def test_warnings_are_logged(
+    m365_client: M365Client, m365: FakeM365, caplog: pytest.LogCaptureFixture
+) -> None:
+    m365.exchange.warnings["Get-AuthenticationPolicy"] = [
+        "The command completed successfully but no settings have been modified."
+    ]
     caplog.set_level(logging.WARNING, logger="bot.m365.exchange")
     await exchange.authentication_policies(m365_client)
     assert "no settings have been modified" in caplog.text
@@ -90,10 +101,16 @@ async def test_missing_manage_as_app_permission(m365_client: M365Client, m365: F
     with pytest.raises(PermissionMissingError) as caught:
         await exchange.transport_config(m365_client)
     error = caught.value
-    assert (error.reason, error.permission, error.role) == ("exchange", "Exchange.ManageAsApp", "Global Reader")
+    assert (error.reason, error.permission, error.role) == (
+        "exchange",
+        "Exchange.ManageAsApp",
+        "Global Reader",
+    )
     assert "Exchange.ManageAsApp" in error.message("en") and "Global Reader" in error.message("en")
     assert "グローバル閲覧者" in error.message("ja")
-    assert len(m365.exchange.requests) == 2 and m365.authority.token_request_count == 2  # one refresh, then stop
+    assert (
+        len(m365.exchange.requests) == 2 and m365.authority.token_request_count == 2
+    )  # one refresh, then stop
 
 
 async def test_missing_entra_role(m365_client: M365Client, m365: FakeM365) -> None:

@@ -6,19 +6,24 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from bot.m365 import graph
-from bot.m365.errors import LicenseRequiredError, MalformedResponseError, NotFoundError, PermissionMissingError
-from bot.m365.http import M365Client
 from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
     SMTP_CLIENT_APP,
-    Fault,
     FakeM365,
+    Fault,
     m365,
     m365_client,
     service_issue,
     service_message,
 )
+
+from bot.m365 import graph
+from bot.m365.errors import (
+    LicenseRequiredError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionMissingError,
+)
+from bot.m365.http import M365Client
 
 UTC = timezone.utc
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -54,7 +59,13 @@ def test_sign_ins_url() -> None:
         " and createdDateTime le 2025-01-02T00:00:00Z"
     )
     assert set(query["$select"].split(",")) >= {
-        "userPrincipalName", "userId", "ipAddress", "createdDateTime", "status", "appDisplayName", "location",
+        "userPrincipalName",
+        "userId",
+        "ipAddress",
+        "createdDateTime",
+        "status",
+        "appDisplayName",
+        "location",
         "clientAppUsed",
     }
     with pytest.raises(ValueError):
@@ -63,7 +74,10 @@ def test_sign_ins_url() -> None:
 
 def test_user_urls_escape_guest_upns() -> None:
     url = graph.mfa_requirements_url("https://g", "ann_fabrikam.com#EXT#@contoso.onmicrosoft.com")
-    assert url == "https://g/beta/users/ann_fabrikam.com%23EXT%23@contoso.onmicrosoft.com/authentication/requirements"
+    assert (
+        url
+        == "https://g/beta/users/ann_fabrikam.com%23EXT%23@contoso.onmicrosoft.com/authentication/requirements"
+    )
     assert urlsplit(graph.user_url("https://g", "a/b@c")).path == "/v1.0/users/a%2Fb@c"
     with pytest.raises(ValueError):
         graph.user_url("https://g", " ")
@@ -112,7 +126,11 @@ async def test_exchange_health_with_issues(m365_client: M365Client, m365: FakeM3
 
 
 async def test_list_issues_filters_by_service(m365_client: M365Client, m365: FakeM365) -> None:
-    m365.graph.issues += [service_issue("EX1"), service_issue("TM1", service="Microsoft Teams"), service_issue("EX2")]
+    m365.graph.issues += [
+        service_issue("EX1"),
+        service_issue("TM1", service="Microsoft Teams"),
+        service_issue("EX2"),
+    ]
     assert [i["id"] async for i in graph.list_issues(m365_client)] == ["EX1", "EX2"]
     assert [i["id"] async for i in graph.list_issues(m365_client, "microsoft teams")] == ["TM1"]
     assert len([i async for i in graph.list_issues(m365_client, None)]) == 3
@@ -196,7 +214,9 @@ async def test_security_defaults_needs_policy_read(m365_client: M365Client, m365
     assert caught.value.permission == "Policy.Read.All"
 
 
-async def test_security_defaults_without_boolean_is_malformed(m365_client: M365Client, m365: FakeM365) -> None:
+async def test_security_defaults_without_boolean_is_malformed(
+    m365_client: M365Client, m365: FakeM365
+) -> None:
     m365.graph.faults.append(Fault("/policies/", 200, {"id": "x", "isEnabled": "yes"}))
     with pytest.raises(MalformedResponseError):
         await graph.security_defaults_enabled(m365_client)
@@ -213,8 +233,16 @@ async def test_per_user_mfa_state(m365_client: M365Client, m365: FakeM365) -> No
 
 
 async def test_get_user(m365_client: M365Client, m365: FakeM365) -> None:
-    m365.graph.users.append({"id": "u1", "userPrincipalName": "Scanner1@contoso.example", "displayName": "Scanner 1",
-                             "mail": "scanner1@contoso.example", "accountEnabled": True, "jobTitle": "Printer"})
+    m365.graph.users.append(
+        {
+            "id": "u1",
+            "userPrincipalName": "Scanner1@contoso.example",
+            "displayName": "Scanner 1",
+            "mail": "scanner1@contoso.example",
+            "accountEnabled": True,
+            "jobTitle": "Printer",
+        }
+    )
     user = await graph.get_user(m365_client, "scanner1@contoso.example")
     assert user["id"] == "u1" and "jobTitle" not in user
     assert (await graph.get_user(m365_client, "u1"))["displayName"] == "Scanner 1"

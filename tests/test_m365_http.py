@@ -9,6 +9,15 @@ from email.utils import format_datetime
 
 import certifi
 import pytest
+from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
+    CLIENT_SECRET,
+    ConnectProxy,
+    FakeM365,
+    Fault,
+    m365,
+    m365_client,
+    service_message,
+)
 
 from bot.m365.errors import (
     CredentialsError,
@@ -23,15 +32,13 @@ from bot.m365.errors import (
     permission_for,
     redact,
 )
-from bot.m365.http import M365Client, RetryPolicy, backoff_delay, error_for_status, parse_retry_after, same_service
-from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
-    CLIENT_SECRET,
-    ConnectProxy,
-    Fault,
-    FakeM365,
-    m365,
-    m365_client,
-    service_message,
+from bot.m365.http import (
+    M365Client,
+    RetryPolicy,
+    backoff_delay,
+    error_for_status,
+    parse_retry_after,
+    same_service,
 )
 
 MESSAGES = "/v1.0/admin/serviceAnnouncement/messages"
@@ -47,16 +54,19 @@ def messages_url(m365: FakeM365) -> str:
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("5", 5.0),
-    (" 0 ", 0.0),
-    ("-3", 0.0),
-    (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
-    (format_datetime(NOW - timedelta(seconds=30), usegmt=True), 0.0),
-    ("soon", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("5", 5.0),
+        (" 0 ", 0.0),
+        ("-3", 0.0),
+        (format_datetime(NOW + timedelta(seconds=30), usegmt=True), 30.0),
+        (format_datetime(NOW - timedelta(seconds=30), usegmt=True), 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header, NOW) == expected
 
@@ -69,31 +79,37 @@ def test_backoff_is_exponential_jittered_and_capped() -> None:
     assert backoff_delay(3, 12.5, high) == 12.5  # the server's Retry-After wins
 
 
-@pytest.mark.parametrize(("url", "allowed", "expected"), [
-    ("https://graph.microsoft.com/v1.0/x?$skiptoken=1", "https://graph.microsoft.com", True),
-    ("https://GRAPH.microsoft.com/v1.0/x", "https://graph.microsoft.com", True),
-    ("http://graph.microsoft.com/v1.0/x", "https://graph.microsoft.com", False),
-    ("https://graph.microsoft.com.evil.example/x", "https://graph.microsoft.com", False),
-    ("https://127.0.0.1:1234/x", "https://127.0.0.1:4321", False),
-    ("https://outlook.office.com/adminapi/beta/t/InvokeCommand", "https://outlook.office365.com", True),
-    ("https://outlook.office.com/x", "https://graph.microsoft.com", False),
-])
+@pytest.mark.parametrize(
+    ("url", "allowed", "expected"),
+    [
+        ("https://graph.microsoft.com/v1.0/x?$skiptoken=1", "https://graph.microsoft.com", True),
+        ("https://GRAPH.microsoft.com/v1.0/x", "https://graph.microsoft.com", True),
+        ("http://graph.microsoft.com/v1.0/x", "https://graph.microsoft.com", False),
+        ("https://graph.microsoft.com.evil.example/x", "https://graph.microsoft.com", False),
+        ("https://127.0.0.1:1234/x", "https://127.0.0.1:4321", False),
+        ("https://outlook.office.com/adminapi/beta/t/InvokeCommand", "https://outlook.office365.com", True),
+        ("https://outlook.office.com/x", "https://graph.microsoft.com", False),
+    ],
+)
 def test_same_service(url: str, allowed: str, expected: bool) -> None:
     assert same_service(url, allowed) is expected
 
 
-@pytest.mark.parametrize(("url", "permission"), [
-    ("https://g/v1.0/admin/serviceAnnouncement/messages?$filter=x", "ServiceMessage.Read.All"),
-    ("https://g/v1.0/admin/serviceAnnouncement/messages/MC1", "ServiceMessage.Read.All"),
-    ("https://g/v1.0/admin/serviceAnnouncement/healthOverviews/Exchange", "ServiceHealth.Read.All"),
-    ("https://g/v1.0/admin/serviceAnnouncement/issues", "ServiceHealth.Read.All"),
-    ("https://g/v1.0/auditLogs/signIns?$filter=x", "AuditLog.Read.All"),
-    ("https://g/v1.0/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
-    ("https://g/beta/users/a@b/authentication/requirements", "Policy.Read.All"),
-    ("https://g/v1.0/users/a@b", "User.Read.All"),
-    ("https://o/adminapi/beta/t/InvokeCommand", "Exchange.ManageAsApp"),
-    ("https://g/v1.0/me", None),
-])
+@pytest.mark.parametrize(
+    ("url", "permission"),
+    [
+        ("https://g/v1.0/admin/serviceAnnouncement/messages?$filter=x", "ServiceMessage.Read.All"),
+        ("https://g/v1.0/admin/serviceAnnouncement/messages/MC1", "ServiceMessage.Read.All"),
+        ("https://g/v1.0/admin/serviceAnnouncement/healthOverviews/Exchange", "ServiceHealth.Read.All"),
+        ("https://g/v1.0/admin/serviceAnnouncement/issues", "ServiceHealth.Read.All"),
+        ("https://g/v1.0/auditLogs/signIns?$filter=x", "AuditLog.Read.All"),
+        ("https://g/v1.0/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
+        ("https://g/beta/users/a@b/authentication/requirements", "Policy.Read.All"),
+        ("https://g/v1.0/users/a@b", "User.Read.All"),
+        ("https://o/adminapi/beta/t/InvokeCommand", "Exchange.ManageAsApp"),
+        ("https://g/v1.0/me", None),
+    ],
+)
 def test_permission_by_endpoint(url: str, permission: str | None) -> None:
     assert permission_for(url) == permission
 
@@ -106,7 +122,11 @@ def test_error_for_status_table() -> None:
     missing = error_for_status(403, denied, graph)
     assert isinstance(missing, PermissionMissingError) and missing.permission == "AuditLog.Read.All"
     exchange = error_for_status(403, "", exo)
-    assert isinstance(exchange, PermissionMissingError) and exchange.reason == "exchange" and exchange.role == "Global Reader"
+    assert (
+        isinstance(exchange, PermissionMissingError)
+        and exchange.reason == "exchange"
+        and exchange.role == "Global Reader"
+    )
     assert isinstance(error_for_status(401, "", exo), PermissionMissingError)
     assert error_for_status(401, "", graph).reason == "token_rejected"
     assert isinstance(error_for_status(404, "", graph), NotFoundError)
@@ -130,9 +150,9 @@ async def test_one_session_and_lifecycle(m365: FakeM365) -> None:
     with pytest.raises(RuntimeError):
         await client.get_json(messages_url(m365), m365.settings().graph_scope)
     await client.start()
-    first = client._session  # noqa: SLF001 - the single session is the point of this test
+    first = client._session
     await client.start()
-    assert client._session is first  # noqa: SLF001
+    assert client._session is first
     await client.close()
     await client.close()
 
@@ -159,7 +179,11 @@ async def test_retry_after_as_http_date(m365_client: M365Client, m365: FakeM365)
 
 
 async def test_503_and_504_back_off_exponentially(m365_client: M365Client, m365: FakeM365) -> None:
-    m365.graph.faults += [Fault.unavailable(MESSAGES, 503), Fault.unavailable(MESSAGES, 504), Fault.throttle(MESSAGES, None)]
+    m365.graph.faults += [
+        Fault.unavailable(MESSAGES, 503),
+        Fault.unavailable(MESSAGES, 504),
+        Fault.throttle(MESSAGES, None),
+    ]
     await m365_client.get_json(messages_url(m365), m365.settings().graph_scope)
     assert m365.sleeps == [0.75, 1.5, 3.0]  # base 1 s doubling, jitter fixed at 0.5
 
@@ -174,7 +198,9 @@ async def test_retries_give_up_after_the_attempt_cap(m365_client: M365Client, m3
     assert caught.value.status == 429
 
 
-async def test_retries_give_up_when_the_wait_would_exceed_the_total_cap(m365_client: M365Client, m365: FakeM365) -> None:
+async def test_retries_give_up_when_the_wait_would_exceed_the_total_cap(
+    m365_client: M365Client, m365: FakeM365
+) -> None:
     m365.graph.faults.append(Fault.throttle(MESSAGES, retry_after="600", times=100))
     with pytest.raises(ThrottledError) as caught:
         await m365_client.get_json(messages_url(m365), m365.settings().graph_scope)
@@ -201,7 +227,9 @@ async def test_401_triggers_one_token_refresh(m365_client: M365Client, m365: Fak
 
 
 async def test_persistent_401_stops_after_one_refresh(m365_client: M365Client, m365: FakeM365) -> None:
-    m365.graph.faults.append(Fault(MESSAGES, 401, {"error": {"code": "InvalidAuthenticationToken", "message": "no"}}, times=100))
+    m365.graph.faults.append(
+        Fault(MESSAGES, 401, {"error": {"code": "InvalidAuthenticationToken", "message": "no"}}, times=100)
+    )
     with pytest.raises(CredentialsError) as caught:
         await m365_client.get_json(messages_url(m365), m365.settings().graph_scope)
     assert caught.value.reason == "token_rejected"
@@ -212,7 +240,9 @@ async def test_persistent_401_stops_after_one_refresh(m365_client: M365Client, m
 async def test_paging_follows_next_links_one_page_at_a_time(m365_client: M365Client, m365: FakeM365) -> None:
     m365.graph.service_messages += [service_message(f"MC{i}") for i in range(10)]
     m365.graph.page_size_cap = 3
-    items = m365_client.paged(messages_url(m365), m365.settings().graph_scope, headers={"Prefer": "odata.maxpagesize=1000"})
+    items = m365_client.paged(
+        messages_url(m365), m365.settings().graph_scope, headers={"Prefer": "odata.maxpagesize=1000"}
+    )
     first = await anext(items)
     assert first["id"] == "MC0"
     assert len(m365.graph.requests_to(MESSAGES)) == 1  # nothing read ahead
@@ -290,7 +320,7 @@ async def test_403_non_premium_means_entra_p1(m365_client: M365Client, m365: Fak
 
 async def test_slow_response_times_out(m365: FakeM365) -> None:
     m365.graph.faults.append(Fault.slow(MESSAGES, times=2))
-    async with m365.client(request_timeout=0.3, retry=m365.retry_policy(max_attempts=2)) as client:
+    async with m365.client(request_timeout=0.2, retry=m365.retry_policy(max_attempts=2)) as client:
         with pytest.raises(UnreachableError) as caught:
             await client.get_json(messages_url(m365), m365.settings().graph_scope)
     assert caught.value.reason == "timeout"
@@ -331,7 +361,9 @@ async def test_https_proxy_is_honoured(m365: FakeM365, monkeypatch: pytest.Monke
     assert f"127.0.0.1:{m365.authority.port}" in proxy.targets  # and so did msal
 
 
-async def test_tokens_never_reach_logs_or_errors(m365_client: M365Client, m365: FakeM365, caplog: pytest.LogCaptureFixture) -> None:
+async def test_tokens_never_reach_logs_or_errors(
+    m365_client: M365Client, m365: FakeM365, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     scope = m365.settings().graph_scope
     await m365_client.get_json(messages_url(m365), scope)

@@ -11,12 +11,9 @@ from typing import Any, Callable
 import certifi
 import msal
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-
-from bot.m365.errors import ConsentRequiredError, CredentialsError, M365Error, UnreachableError
-from bot.m365.settings import M365Settings, from_env
-from bot.m365.tokens import TokenProvider, is_known_cloud, msal_options, token_error
 from m365_fakes import (  # noqa: F401  (m365 is a fixture)
     CLIENT_ID,
     CLIENT_SECRET,
@@ -26,6 +23,10 @@ from m365_fakes import (  # noqa: F401  (m365 is a fixture)
     m365,
     make_app_certificate,
 )
+
+from bot.m365.errors import ConsentRequiredError, CredentialsError, M365Error, UnreachableError
+from bot.m365.settings import M365Settings, from_env
+from bot.m365.tokens import TokenProvider, is_known_cloud, msal_options, token_error
 
 BOT_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
 BOT_PASSWORD = "bot~password-value-0123456789"
@@ -51,20 +52,30 @@ def _graph(**extra: str) -> dict[str, str]:
 
 def _cert_only_file(tmp: Path) -> dict[str, str]:
     cert = make_app_certificate(tmp)
-    return _graph(GRAPH_CERTIFICATE_PATH=_write(tmp, "cert.pem", cert.cert_pem), GRAPH_CERTIFICATE_THUMBPRINT=cert.thumbprint)
+    return _graph(
+        GRAPH_CERTIFICATE_PATH=_write(tmp, "cert.pem", cert.cert_pem),
+        GRAPH_CERTIFICATE_THUMBPRINT=cert.thumbprint,
+    )
 
 
 def _encrypted_key(tmp: Path) -> dict[str, str]:
     cert = make_app_certificate(tmp)
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(b"passphrase"))
-    return _graph(GRAPH_CERTIFICATE_PATH=_write(tmp, "enc.pem", pem), GRAPH_CERTIFICATE_THUMBPRINT=cert.thumbprint)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"passphrase"),
+    )
+    return _graph(
+        GRAPH_CERTIFICATE_PATH=_write(tmp, "enc.pem", pem), GRAPH_CERTIFICATE_THUMBPRINT=cert.thumbprint
+    )
 
 
 def _ec_key(tmp: Path) -> dict[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return _graph(GRAPH_CERTIFICATE_PATH=_write(tmp, "ec.pem", pem), GRAPH_CERTIFICATE_THUMBPRINT="A" * 40)
 
 
@@ -75,7 +86,9 @@ def _mismatched_thumbprint(tmp: Path) -> dict[str, str]:
 def _pasted_thumbprint(tmp: Path) -> dict[str, str]:
     cert = _good_cert(tmp)
     raw = cert["GRAPH_CERTIFICATE_THUMBPRINT"].lower()
-    return _graph(**{**cert, "GRAPH_CERTIFICATE_THUMBPRINT": ":".join(raw[i:i + 2] for i in range(0, 40, 2))})
+    return _graph(
+        **{**cert, "GRAPH_CERTIFICATE_THUMBPRINT": ":".join(raw[i : i + 2] for i in range(0, 40, 2))}
+    )
 
 
 # (id, env builder, expected): expected None → from_env returns None; a dict → fields of the result;
@@ -84,55 +97,140 @@ SETTINGS_TABLE: list[tuple[str, Callable[[Path], dict[str, str]], Any]] = [
     ("nothing configured", lambda tmp: {}, None),
     ("multi-tenant bot without password", lambda tmp: {"MicrosoftAppId": BOT_ID}, None),
     ("blank values count as unset", lambda tmp: {"GRAPH_CLIENT_ID": "  ", "GRAPH_CLIENT_SECRET": ""}, None),
-    ("single-tenant bot registration is reused",
-     lambda tmp: {"MicrosoftAppId": BOT_ID, "MicrosoftAppPassword": BOT_PASSWORD, "MicrosoftAppTenantId": TENANT_ID},
-     {"client_id": BOT_ID, "client_secret": BOT_PASSWORD, "tenant_id": TENANT_ID}),
-    ("graph app with secret", lambda tmp: _graph(GRAPH_CLIENT_SECRET=CLIENT_SECRET),
-     {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "authority_host": "https://login.microsoftonline.com"}),
-    ("tenant falls back to the bot's",
-     lambda tmp: {"GRAPH_CLIENT_ID": CLIENT_ID, "GRAPH_CLIENT_SECRET": CLIENT_SECRET, "MicrosoftAppTenantId": TENANT_ID},
-     {"tenant_id": TENANT_ID}),
-    ("secret for the bot's app id",
-     lambda tmp: {"GRAPH_TENANT_ID": TENANT_ID, "MicrosoftAppId": BOT_ID, "GRAPH_CLIENT_SECRET": CLIENT_SECRET},
-     {"client_id": BOT_ID, "client_secret": CLIENT_SECRET}),
+    (
+        "single-tenant bot registration is reused",
+        lambda tmp: {
+            "MicrosoftAppId": BOT_ID,
+            "MicrosoftAppPassword": BOT_PASSWORD,
+            "MicrosoftAppTenantId": TENANT_ID,
+        },
+        {"client_id": BOT_ID, "client_secret": BOT_PASSWORD, "tenant_id": TENANT_ID},
+    ),
+    (
+        "graph app with secret",
+        lambda tmp: _graph(GRAPH_CLIENT_SECRET=CLIENT_SECRET),
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "authority_host": "https://login.microsoftonline.com",
+        },
+    ),
+    (
+        "tenant falls back to the bot's",
+        lambda tmp: {
+            "GRAPH_CLIENT_ID": CLIENT_ID,
+            "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
+            "MicrosoftAppTenantId": TENANT_ID,
+        },
+        {"tenant_id": TENANT_ID},
+    ),
+    (
+        "secret for the bot's app id",
+        lambda tmp: {
+            "GRAPH_TENANT_ID": TENANT_ID,
+            "MicrosoftAppId": BOT_ID,
+            "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
+        },
+        {"client_id": BOT_ID, "client_secret": CLIENT_SECRET},
+    ),
     ("certificate", lambda tmp: _graph(**_good_cert(tmp)), {"client_secret": None}),
     ("thumbprint pasted with colons in lower case", _pasted_thumbprint, {"client_secret": None}),
-    ("domain tenant and national cloud",
-     lambda tmp: _graph(GRAPH_TENANT_ID="contoso.onmicrosoft.us", GRAPH_CLIENT_SECRET="x",
-                        AUTHORITY_HOST="https://login.microsoftonline.us/", GRAPH_ENDPOINT="https://graph.microsoft.us"),
-     {"tenant_id": "contoso.onmicrosoft.us", "authority_host": "https://login.microsoftonline.us",
-      "graph_endpoint": "https://graph.microsoft.us"}),
-    ("another app never borrows the bot password",
-     lambda tmp: _graph(MicrosoftAppPassword=BOT_PASSWORD), "GRAPH_CLIENT_SECRET or GRAPH_CERTIFICATE_PATH must be set"),
-    ("no tenant anywhere", lambda tmp: {"GRAPH_CLIENT_ID": CLIENT_ID, "GRAPH_CLIENT_SECRET": "x"}, "GRAPH_TENANT_ID must be set"),
-    ("no client id anywhere", lambda tmp: {"GRAPH_TENANT_ID": TENANT_ID, "GRAPH_CLIENT_SECRET": "x"}, "GRAPH_CLIENT_ID must be set"),
-    ("common is not one tenant", lambda tmp: _graph(GRAPH_TENANT_ID="common", GRAPH_CLIENT_SECRET="x"), "must name one tenant"),
-    ("tenant is junk", lambda tmp: _graph(GRAPH_TENANT_ID="my tenant!", GRAPH_CLIENT_SECRET="x"), "GRAPH_TENANT_ID must be"),
-    ("client id is not a GUID", lambda tmp: _graph(GRAPH_CLIENT_ID="my-app", GRAPH_CLIENT_SECRET="x"), "GRAPH_CLIENT_ID must be"),
-    ("certificate path without thumbprint",
-     lambda tmp: _graph(GRAPH_CERTIFICATE_PATH=_good_cert(tmp)["GRAPH_CERTIFICATE_PATH"]),
-     "GRAPH_CERTIFICATE_THUMBPRINT must be set"),
-    ("thumbprint without path", lambda tmp: _graph(GRAPH_CERTIFICATE_THUMBPRINT="A" * 40), "GRAPH_CERTIFICATE_PATH must be set"),
-    ("both secret and certificate", lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", **_good_cert(tmp)), "not both"),
-    ("unreadable certificate file",
-     lambda tmp: _graph(GRAPH_CERTIFICATE_PATH=str(tmp / "missing.pem"), GRAPH_CERTIFICATE_THUMBPRINT="A" * 40),
-     "cannot be read"),
+    (
+        "domain tenant and national cloud",
+        lambda tmp: _graph(
+            GRAPH_TENANT_ID="contoso.onmicrosoft.us",
+            GRAPH_CLIENT_SECRET="x",
+            AUTHORITY_HOST="https://login.microsoftonline.us/",
+            GRAPH_ENDPOINT="https://graph.microsoft.us",
+        ),
+        {
+            "tenant_id": "contoso.onmicrosoft.us",
+            "authority_host": "https://login.microsoftonline.us",
+            "graph_endpoint": "https://graph.microsoft.us",
+        },
+    ),
+    (
+        "another app never borrows the bot password",
+        lambda tmp: _graph(MicrosoftAppPassword=BOT_PASSWORD),
+        "GRAPH_CLIENT_SECRET or GRAPH_CERTIFICATE_PATH must be set",
+    ),
+    (
+        "no tenant anywhere",
+        lambda tmp: {"GRAPH_CLIENT_ID": CLIENT_ID, "GRAPH_CLIENT_SECRET": "x"},
+        "GRAPH_TENANT_ID must be set",
+    ),
+    (
+        "no client id anywhere",
+        lambda tmp: {"GRAPH_TENANT_ID": TENANT_ID, "GRAPH_CLIENT_SECRET": "x"},
+        "GRAPH_CLIENT_ID must be set",
+    ),
+    (
+        "common is not one tenant",
+        lambda tmp: _graph(GRAPH_TENANT_ID="common", GRAPH_CLIENT_SECRET="x"),
+        "must name one tenant",
+    ),
+    (
+        "tenant is junk",
+        lambda tmp: _graph(GRAPH_TENANT_ID="my tenant!", GRAPH_CLIENT_SECRET="x"),
+        "GRAPH_TENANT_ID must be",
+    ),
+    (
+        "client id is not a GUID",
+        lambda tmp: _graph(GRAPH_CLIENT_ID="my-app", GRAPH_CLIENT_SECRET="x"),
+        "GRAPH_CLIENT_ID must be",
+    ),
+    (
+        "certificate path without thumbprint",
+        lambda tmp: _graph(GRAPH_CERTIFICATE_PATH=_good_cert(tmp)["GRAPH_CERTIFICATE_PATH"]),
+        "GRAPH_CERTIFICATE_THUMBPRINT must be set",
+    ),
+    (
+        "thumbprint without path",
+        lambda tmp: _graph(GRAPH_CERTIFICATE_THUMBPRINT="A" * 40),
+        "GRAPH_CERTIFICATE_PATH must be set",
+    ),
+    (
+        "both secret and certificate",
+        lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", **_good_cert(tmp)),
+        "not both",
+    ),
+    (
+        "unreadable certificate file",
+        lambda tmp: _graph(
+            GRAPH_CERTIFICATE_PATH=str(tmp / "missing.pem"), GRAPH_CERTIFICATE_THUMBPRINT="A" * 40
+        ),
+        "cannot be read",
+    ),
     ("file without a private key", _cert_only_file, "containing the app's private key"),
     ("encrypted private key", _encrypted_key, "encrypted key"),
     ("not an RSA key", _ec_key, "RSA private key"),
     ("thumbprint of another certificate", _mismatched_thumbprint, "does not match the certificate"),
-    ("thumbprint is not SHA-1 hex",
-     lambda tmp: _graph(**{**_good_cert(tmp), "GRAPH_CERTIFICATE_THUMBPRINT": "sha256:abc"}), "40 hex digits"),
-    ("plain-http authority", lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", AUTHORITY_HOST="http://login.example"),
-     "AUTHORITY_HOST must be an https URL"),
-    ("graph endpoint with a path", lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", GRAPH_ENDPOINT="https://graph.microsoft.com/v1.0"),
-     "GRAPH_ENDPOINT must be just https://host"),
-    ("exchange endpoint not https", lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", EXCHANGE_ENDPOINT="outlook.office365.com"),
-     "EXCHANGE_ENDPOINT must be an https URL"),
+    (
+        "thumbprint is not SHA-1 hex",
+        lambda tmp: _graph(**{**_good_cert(tmp), "GRAPH_CERTIFICATE_THUMBPRINT": "sha256:abc"}),
+        "40 hex digits",
+    ),
+    (
+        "plain-http authority",
+        lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", AUTHORITY_HOST="http://login.example"),
+        "AUTHORITY_HOST must be an https URL",
+    ),
+    (
+        "graph endpoint with a path",
+        lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", GRAPH_ENDPOINT="https://graph.microsoft.com/v1.0"),
+        "GRAPH_ENDPOINT must be just https://host",
+    ),
+    (
+        "exchange endpoint not https",
+        lambda tmp: _graph(GRAPH_CLIENT_SECRET="x", EXCHANGE_ENDPOINT="outlook.office365.com"),
+        "EXCHANGE_ENDPOINT must be an https URL",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("env_for", "expected"), [(e, x) for _, e, x in SETTINGS_TABLE], ids=[i for i, _, _ in SETTINGS_TABLE])
+@pytest.mark.parametrize(
+    ("env_for", "expected"), [(e, x) for _, e, x in SETTINGS_TABLE], ids=[i for i, _, _ in SETTINGS_TABLE]
+)
 def test_settings_from_env(tmp_path: Path, env_for: Callable[[Path], dict[str, str]], expected: Any) -> None:
     env = env_for(tmp_path)
     if isinstance(expected, str):
@@ -167,10 +265,16 @@ def test_settings_repr_hides_the_secret() -> None:
 # ------------------------------------------------------------------------------- msal options
 
 
-@pytest.mark.parametrize("host", [
-    "https://login.microsoftonline.com", "https://login.microsoftonline.us", "https://login.partner.microsoftonline.cn",
-    "https://login.microsoftonline.de", "https://LOGIN.MICROSOFTONLINE.COM",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "https://login.microsoftonline.com",
+        "https://login.microsoftonline.us",
+        "https://login.partner.microsoftonline.cn",
+        "https://login.microsoftonline.de",
+        "https://LOGIN.MICROSOFTONLINE.COM",
+    ],
+)
 def test_microsoft_clouds_keep_msal_validation(host: str) -> None:
     settings = M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID, client_secret="x", authority_host=host)
     options = msal_options(settings)
@@ -178,7 +282,10 @@ def test_microsoft_clouds_keep_msal_validation(host: str) -> None:
     assert options["instance_discovery"] is None and options["validate_authority"] is True
 
 
-@pytest.mark.parametrize("host", ["https://127.0.0.1:8443", "https://login.example.internal", "https://login.microsoftonline.com.evil"])
+@pytest.mark.parametrize(
+    "host",
+    ["https://127.0.0.1:8443", "https://login.example.internal", "https://login.microsoftonline.com.evil"],
+)
 def test_private_authority_turns_instance_discovery_off(host: str) -> None:
     settings = M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID, client_secret="x", authority_host=host)
     options = msal_options(settings)
@@ -263,7 +370,9 @@ async def test_one_msal_app_per_authority_and_client(m365: FakeM365) -> None:
     assert m365.authority.discovery_requests == 1
 
 
-async def test_private_authority_never_reaches_the_public_cloud(m365: FakeM365, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_private_authority_never_reaches_the_public_cloud(
+    m365: FakeM365, monkeypatch: pytest.MonkeyPatch
+) -> None:
     proxy = ConnectProxy()
     await proxy.start()
     try:
@@ -276,15 +385,19 @@ async def test_private_authority_never_reaches_the_public_cloud(m365: FakeM365, 
     assert proxy.targets and set(proxy.targets) == {authority_target}
 
 
-async def test_control_default_msal_would_try_instance_discovery(m365: FakeM365, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_control_default_msal_would_try_instance_discovery(
+    m365: FakeM365, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Shows the proxy test above can fail: msal's defaults reach for login.microsoftonline.com."""
     proxy = ConnectProxy()
     await proxy.start()
     try:
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        with pytest.raises(Exception):  # noqa: B017 - msal raises whatever requests raises
+        with pytest.raises(requests.exceptions.ProxyError):  # the proxy refused login.microsoftonline.com
             await asyncio.to_thread(
-                msal.ConfidentialClientApplication, CLIENT_ID, client_credential=CLIENT_SECRET,
+                msal.ConfidentialClientApplication,
+                CLIENT_ID,
+                client_credential=CLIENT_SECRET,
                 authority=f"{m365.authority.base_url}/{TENANT_ID}",
             )
     finally:
@@ -316,16 +429,24 @@ async def test_unknown_app_is_explained(m365: FakeM365) -> None:
 
 async def test_unknown_tenant_is_explained(m365: FakeM365) -> None:
     with pytest.raises(CredentialsError) as caught:
-        await TokenProvider(m365.settings(tenant_id="fabrikam.onmicrosoft.com")).token(m365.settings().graph_scope)
+        await TokenProvider(m365.settings(tenant_id="fabrikam.onmicrosoft.com")).token(
+            m365.settings().graph_scope
+        )
     assert caught.value.reason == "tenant_not_found"
     assert "GRAPH_TENANT_ID" in caught.value.message("en")
 
 
 async def test_missing_consent_is_explained(m365: FakeM365) -> None:
-    m365.authority.errors.append((400, {
-        "error": "invalid_grant", "error_codes": [65001],
-        "error_description": "AADSTS65001: The user or administrator has not consented to use the application.",
-    }))
+    m365.authority.errors.append(
+        (
+            400,
+            {
+                "error": "invalid_grant",
+                "error_codes": [65001],
+                "error_description": "AADSTS65001: The user or administrator has not consented to use the app.",
+            },
+        )
+    )
     with pytest.raises(ConsentRequiredError) as caught:
         await TokenProvider(m365.settings()).token(m365.settings().graph_scope)
     assert caught.value.kind == "consent"
@@ -338,11 +459,15 @@ async def test_unreachable_authority(m365: FakeM365) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(UnreachableError) as caught:  # nothing listens there any more
-        await TokenProvider(m365.settings(authority_host=f"https://127.0.0.1:{port}")).token("https://x/.default")
+        await TokenProvider(m365.settings(authority_host=f"https://127.0.0.1:{port}")).token(
+            "https://x/.default"
+        )
     assert caught.value.reason == "network"
 
 
-async def test_untrusted_authority_certificate_fails_closed(m365: FakeM365, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_untrusted_authority_certificate_fails_closed(
+    m365: FakeM365, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())  # public CAs only: the fake is not trusted
     with pytest.raises(UnreachableError) as caught:
         await TokenProvider(m365.settings()).token(m365.settings().graph_scope)
@@ -352,7 +477,11 @@ async def test_untrusted_authority_certificate_fails_closed(m365: FakeM365, monk
 
 TOKEN_ERRORS = [
     ({"error": "unauthorized_client", "error_codes": [700016]}, CredentialsError, "app_not_found"),
-    ({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret"}, CredentialsError, "invalid_secret"),
+    (
+        {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret"},
+        CredentialsError,
+        "invalid_secret",
+    ),
     ({"error": "invalid_client", "error_codes": [7000222]}, CredentialsError, "expired_secret"),
     ({"error": "invalid_client", "error_codes": [700027]}, CredentialsError, "invalid_certificate"),
     ({"error": "invalid_request", "error_codes": [90002]}, CredentialsError, "tenant_not_found"),
@@ -377,7 +506,9 @@ def test_token_error_table(result: dict[str, Any], cls: type[M365Error], reason:
 
 def test_token_error_scrubs_an_echoed_secret() -> None:
     settings = M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
-    error = token_error({"error": "invalid_client", "error_description": f"bad secret {CLIENT_SECRET}"}, settings, "s")
+    error = token_error(
+        {"error": "invalid_client", "error_description": f"bad secret {CLIENT_SECRET}"}, settings, "s"
+    )
     assert CLIENT_SECRET not in str(error) and CLIENT_SECRET not in error.message("ja")
 
 

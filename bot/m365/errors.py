@@ -50,125 +50,125 @@ _TEXT: dict[tuple[str, str], dict[str, str]] = {
         "ja": "Microsoft 365 の読み取りに失敗しました: {detail}",
     },
     ("credentials", "app_not_found"): {
-        "en": "Microsoft Entra ID does not know the app {client_id} in tenant {tenant}. Check GRAPH_CLIENT_ID "
-              "and GRAPH_TENANT_ID; if the app is registered in another tenant, an administrator of this "
-              "tenant has to grant it admin consent first.",
+        "en": "Microsoft Entra ID does not know the app {client_id} in tenant {tenant}. Check "
+        "GRAPH_CLIENT_ID and GRAPH_TENANT_ID; if the app is registered in another tenant, an administrator "
+        "of this tenant has to grant it admin consent first.",
         "ja": "Microsoft Entra ID のテナント {tenant} にアプリ {client_id} が見つかりません。GRAPH_CLIENT_ID と "
-              "GRAPH_TENANT_ID を確認してください。別のテナントで登録したアプリの場合は、先にこのテナントの管理者が"
-              "管理者の同意を与える必要があります。",
+        "GRAPH_TENANT_ID を確認してください。別のテナントで登録したアプリの場合は、先にこのテナントの管理者が"
+        "管理者の同意を与える必要があります。",
     },
     ("credentials", "invalid_secret"): {
-        "en": "Microsoft Entra ID rejected the client secret. Put the secret's Value (not its Secret ID) into "
-              "GRAPH_CLIENT_SECRET, or create a new one under App registrations > Certificates & secrets.",
+        "en": "Microsoft Entra ID rejected the client secret. Put the secret's Value (not its Secret ID) "
+        "into GRAPH_CLIENT_SECRET, or create a new one under App registrations > Certificates & secrets.",
         "ja": "Microsoft Entra ID がクライアント シークレットを拒否しました。GRAPH_CLIENT_SECRET にはシークレット ID "
-              "ではなく「値」を設定するか、［アプリの登録］>［証明書とシークレット］で新しいシークレットを作成してください。",
+        "ではなく「値」を設定するか、［アプリの登録］>［証明書とシークレット］で新しいシークレットを作成してください。",
     },
     ("credentials", "expired_secret"): {
         "en": "The client secret has expired. Create a new one under App registrations > Certificates & "
-              "secrets and put its Value into GRAPH_CLIENT_SECRET.",
+        "secrets and put its Value into GRAPH_CLIENT_SECRET.",
         "ja": "クライアント シークレットの有効期限が切れています。［アプリの登録］>［証明書とシークレット］で新しい"
-              "シークレットを作成し、その「値」を GRAPH_CLIENT_SECRET に設定してください。",
+        "シークレットを作成し、その「値」を GRAPH_CLIENT_SECRET に設定してください。",
     },
     ("credentials", "invalid_certificate"): {
-        "en": "Microsoft Entra ID rejected the certificate. Upload the public certificate that belongs to the "
-              "key in GRAPH_CERTIFICATE_PATH under App registrations > Certificates & secrets, and set "
-              "GRAPH_CERTIFICATE_THUMBPRINT to the thumbprint shown there.",
+        "en": "Microsoft Entra ID rejected the certificate. Upload the public certificate that belongs to "
+        "the key in GRAPH_CERTIFICATE_PATH under App registrations > Certificates & secrets, and set "
+        "GRAPH_CERTIFICATE_THUMBPRINT to the thumbprint shown there.",
         "ja": "Microsoft Entra ID が証明書を拒否しました。GRAPH_CERTIFICATE_PATH の秘密キーに対応する公開証明書を"
-              "［アプリの登録］>［証明書とシークレット］にアップロードし、そこに表示される拇印を "
-              "GRAPH_CERTIFICATE_THUMBPRINT に設定してください。",
+        "［アプリの登録］>［証明書とシークレット］にアップロードし、そこに表示される拇印を "
+        "GRAPH_CERTIFICATE_THUMBPRINT に設定してください。",
     },
     ("credentials", "invalid_certificate_key"): {
         "en": "The private key in GRAPH_CERTIFICATE_PATH could not be used to sign in ({detail}). It must be "
-              "an unencrypted RSA key in PEM format.",
+        "an unencrypted RSA key in PEM format.",
         "ja": "GRAPH_CERTIFICATE_PATH の秘密キーでサインインできませんでした ({detail})。暗号化されていない PEM "
-              "形式の RSA キーを指定してください。",
+        "形式の RSA キーを指定してください。",
     },
     ("credentials", "invalid_client"): {
         "en": "Microsoft Entra ID rejected the app's credentials ({detail}). Check GRAPH_CLIENT_ID and the "
-              "client secret or certificate.",
+        "client secret or certificate.",
         "ja": "Microsoft Entra ID がアプリの資格情報を拒否しました ({detail})。GRAPH_CLIENT_ID とクライアント "
-              "シークレットまたは証明書を確認してください。",
+        "シークレットまたは証明書を確認してください。",
     },
     ("credentials", "tenant_not_found"): {
         "en": "Tenant {tenant} was not found. Set GRAPH_TENANT_ID to your tenant ID (a GUID shown on the "
-              "Microsoft Entra admin center overview page) or its .onmicrosoft.com domain.",
+        "Microsoft Entra admin center overview page) or its .onmicrosoft.com domain.",
         "ja": "テナント {tenant} が見つかりません。GRAPH_TENANT_ID にテナント ID (Microsoft Entra 管理センターの"
-              "［概要］に表示される GUID) または .onmicrosoft.com ドメインを設定してください。",
+        "［概要］に表示される GUID) または .onmicrosoft.com ドメインを設定してください。",
     },
     ("credentials", "resource_not_found"): {
         "en": "The tenant has no service for {scope}. Check that the tenant has that service and that "
-              "GRAPH_ENDPOINT / EXCHANGE_ENDPOINT belong to your cloud.",
+        "GRAPH_ENDPOINT / EXCHANGE_ENDPOINT belong to your cloud.",
         "ja": "テナントに {scope} のサービスがありません。テナントでそのサービスが使えること、また GRAPH_ENDPOINT / "
-              "EXCHANGE_ENDPOINT がご利用のクラウドのものであることを確認してください。",
+        "EXCHANGE_ENDPOINT がご利用のクラウドのものであることを確認してください。",
     },
     ("credentials", "app_disabled"): {
         "en": "The app {client_id} is disabled in this tenant. Enable it under Enterprise applications > "
-              "Properties > Enabled for users to sign in.",
+        "Properties > Enabled for users to sign in.",
         "ja": "アプリ {client_id} はこのテナントで無効になっています。［エンタープライズ アプリケーション］>"
-              "［プロパティ］>［ユーザーのサインインが有効になっていますか?］を「はい」にしてください。",
+        "［プロパティ］>［ユーザーのサインインが有効になっていますか?］を「はい」にしてください。",
     },
     ("credentials", "blocked_by_policy"): {
         "en": "A Conditional Access policy blocked the app from signing in. Exclude the app (workload "
-              "identity) from that policy or allow the bot's network location.",
+        "identity) from that policy or allow the bot's network location.",
         "ja": "条件付きアクセス ポリシーによってアプリのサインインがブロックされました。そのポリシーからアプリ "
-              "(ワークロード ID) を除外するか、ボットのネットワークの場所を許可してください。",
+        "(ワークロード ID) を除外するか、ボットのネットワークの場所を許可してください。",
     },
     ("credentials", "token_rejected"): {
         "en": "{host} rejected the app's access token even after a fresh sign-in. Check that GRAPH_TENANT_ID "
-              "is the tenant you want to read and that the endpoints match your cloud.",
+        "is the tenant you want to read and that the endpoints match your cloud.",
         "ja": "新しくサインインし直しても {host} がアプリのアクセス トークンを拒否しました。GRAPH_TENANT_ID が"
-              "読み取りたいテナントであること、各エンドポイントがご利用のクラウドのものであることを確認してください。",
+        "読み取りたいテナントであること、各エンドポイントがご利用のクラウドのものであることを確認してください。",
     },
     ("credentials", "unknown"): {
         "en": "Signing in as the app failed: {detail}",
         "ja": "アプリとしてのサインインに失敗しました: {detail}",
     },
     ("consent", "missing"): {
-        "en": "Admin consent has not been granted for the app {client_id}. In the Microsoft Entra admin center "
-              "open App registrations > API permissions and click \"Grant admin consent\".",
+        "en": "Admin consent has not been granted for the app {client_id}. In the Microsoft Entra admin "
+        'center open App registrations > API permissions and click "Grant admin consent".',
         "ja": "アプリ {client_id} に管理者の同意が与えられていません。Microsoft Entra 管理センターの［アプリの登録］>"
-              "［API のアクセス許可］で［管理者の同意を与えます］をクリックしてください。",
+        "［API のアクセス許可］で［管理者の同意を与えます］をクリックしてください。",
     },
     ("permission", "graph"): {
         "en": "The app lacks the Microsoft Graph application permission {permission}. Add it under App "
-              "registrations > API permissions > Add a permission > Microsoft Graph > Application "
-              "permissions, then click \"Grant admin consent\".",
+        "registrations > API permissions > Add a permission > Microsoft Graph > Application "
+        'permissions, then click "Grant admin consent".',
         "ja": "アプリに Microsoft Graph のアプリケーションの許可 {permission} がありません。［アプリの登録］>"
-              "［API のアクセス許可］>［アクセス許可の追加］>［Microsoft Graph］>［アプリケーションの許可］で追加し、"
-              "［管理者の同意を与えます］をクリックしてください。",
+        "［API のアクセス許可］>［アクセス許可の追加］>［Microsoft Graph］>［アプリケーションの許可］で追加し、"
+        "［管理者の同意を与えます］をクリックしてください。",
     },
     ("permission", "exchange"): {
         "en": "Exchange Online refused the app. Add the application permission Office 365 Exchange Online > "
-              "Exchange.ManageAsApp and grant admin consent, then give the app an Entra role such as "
-              "{role} (Roles and administrators > {role} > Add assignments).",
+        "Exchange.ManageAsApp and grant admin consent, then give the app an Entra role such as "
+        "{role} (Roles and administrators > {role} > Add assignments).",
         "ja": "Exchange Online がアプリを拒否しました。アプリケーションの許可 Office 365 Exchange Online > "
-              "Exchange.ManageAsApp を追加して管理者の同意を与え、アプリに {role_ja} などの Entra ロールを割り当てて"
-              "ください (［ロールと管理者］>［{role_ja}］>［割り当ての追加］)。",
+        "Exchange.ManageAsApp を追加して管理者の同意を与え、アプリに {role_ja} などの Entra ロールを割り当てて"
+        "ください (［ロールと管理者］>［{role_ja}］>［割り当ての追加］)。",
     },
     ("license", "entra_p1"): {
         "en": "Microsoft Entra ID P1 required: sign-in logs can only be read through Microsoft Graph in a "
-              "tenant with Entra ID P1 or P2. Without it, use the SMTP AUTH clients report in the Exchange "
-              "admin center (Reports > Mail flow) instead.",
+        "tenant with Entra ID P1 or P2. Without it, use the SMTP AUTH clients report in the Exchange "
+        "admin center (Reports > Mail flow) instead.",
         "ja": "Microsoft Entra ID P1 が必要です: Microsoft Graph でサインイン ログを読み取れるのは Entra ID P1 または "
-              "P2 のあるテナントだけです。ない場合は Exchange 管理センターの［レポート］>［メール フロー］にある "
-              "SMTP AUTH クライアント レポートをご利用ください。",
+        "P2 のあるテナントだけです。ない場合は Exchange 管理センターの［レポート］>［メール フロー］にある "
+        "SMTP AUTH クライアント レポートをご利用ください。",
     },
     ("throttled", "gave_up"): {
         "en": "Microsoft 365 is throttling the bot's requests to {host} and kept doing so after {attempts} "
-              "tries. Try again in {wait}.",
+        "tries. Try again in {wait}.",
         "ja": "Microsoft 365 が {host} へのボットの要求を制限しており、{attempts} 回試しても解除されませんでした。"
-              "{wait_ja}後にもう一度お試しください。",
+        "{wait_ja}後にもう一度お試しください。",
     },
     ("unreachable", "network"): {
         "en": "The bot cannot reach {host} ({detail}). Check the network and, behind a proxy, HTTPS_PROXY.",
         "ja": "ボットが {host} に接続できません ({detail})。ネットワークと、プロキシ経由の場合は HTTPS_PROXY を"
-              "確認してください。",
+        "確認してください。",
     },
     ("unreachable", "tls"): {
         "en": "The TLS certificate of {host} could not be verified. Behind a TLS-inspecting proxy, point "
-              "SSL_CERT_FILE and REQUESTS_CA_BUNDLE at a CA bundle that includes the proxy's CA.",
+        "SSL_CERT_FILE and REQUESTS_CA_BUNDLE at a CA bundle that includes the proxy's CA.",
         "ja": "{host} の TLS 証明書を検証できませんでした。TLS を検査するプロキシを使っている場合は、SSL_CERT_FILE と "
-              "REQUESTS_CA_BUNDLE にそのプロキシの CA を含む CA バンドルを指定してください。",
+        "REQUESTS_CA_BUNDLE にそのプロキシの CA を含む CA バンドルを指定してください。",
     },
     ("unreachable", "timeout"): {
         "en": "{host} did not answer in time ({attempts} tries). Try again later.",
@@ -176,21 +176,21 @@ _TEXT: dict[tuple[str, str], dict[str, str]] = {
     },
     ("unreachable", "unavailable"): {
         "en": "{host} kept answering HTTP {status} (temporarily unavailable) after {attempts} tries. Try "
-              "again later, and check Microsoft 365 service health if it persists.",
+        "again later, and check Microsoft 365 service health if it persists.",
         "ja": "{host} が {attempts} 回とも HTTP {status} (一時的に利用不可) を返しました。しばらくしてからもう一度"
-              "お試しください。続く場合は Microsoft 365 のサービス正常性を確認してください。",
+        "お試しください。続く場合は Microsoft 365 のサービス正常性を確認してください。",
     },
     ("malformed", "body"): {
         "en": "{host} sent a response the bot could not read ({detail}). This is usually temporary; try "
-              "again later.",
+        "again later.",
         "ja": "{host} から読み取れない応答が返されました ({detail})。通常は一時的なものです。しばらくしてから"
-              "もう一度お試しください。",
+        "もう一度お試しください。",
     },
     ("paging", "page_cap"): {
         "en": "The list from {host} had not ended after {pages} pages, so the bot stopped reading it. Narrow "
-              "the request (for example a shorter time range) and try again.",
+        "the request (for example a shorter time range) and try again.",
         "ja": "{host} からの一覧が {pages} ページを超えても終わらなかったため、読み取りを中止しました。条件を絞って "
-              "(たとえば期間を短くして) もう一度お試しください。",
+        "(たとえば期間を短くして) もう一度お試しください。",
     },
     ("not_found", "missing"): {
         "en": "{host} has no such item ({detail}).",
@@ -302,7 +302,9 @@ class M365Error(Exception):
         self.permission = permission
         self.status = status
         self.code = code
-        self.params = {key: redact(value, 200) if isinstance(value, str) else value for key, value in params.items()}
+        self.params = {
+            key: redact(value, 200) if isinstance(value, str) else value for key, value in params.items()
+        }
         super().__init__(self.message("en"))
 
     def message(self, lang: str = "en") -> str:

@@ -33,7 +33,11 @@ log = logging.getLogger(__name__)
 
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 CAS_MAILBOX_FIELDS = (
-    "Identity", "Name", "DisplayName", "PrimarySmtpAddress", "ExternalDirectoryObjectId",
+    "Identity",
+    "Name",
+    "DisplayName",
+    "PrimarySmtpAddress",
+    "ExternalDirectoryObjectId",
     "SmtpClientAuthenticationDisabled",
 )
 
@@ -79,17 +83,25 @@ async def invoke_command(
     results: list[dict[str, Any]] = []
     try:
         async for page in client.pages(
-            url, settings.exchange_scope, method="POST", body=command_body(cmdlet, parameters),
-            headers=headers, page_cap=page_cap,
+            url,
+            settings.exchange_scope,
+            method="POST",
+            body=command_body(cmdlet, parameters),
+            headers=headers,
+            page_cap=page_cap,
         ):
             for warning in page.get("@adminapi.warnings") or []:
                 log.warning("Exchange %s warned: %s", cmdlet, str(warning)[:300])
             value = page.get("value")
             if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-                raise MalformedResponseError(host=_host(settings.exchange_endpoint), detail=f"{cmdlet} returned no object list")
+                raise MalformedResponseError(
+                    host=_host(settings.exchange_endpoint), detail=f"{cmdlet} returned no object list"
+                )
             results.extend(value)
     except ServiceError as exc:  # 400/500 with the cmdlet's own message
-        raise ExchangeCommandError(cmdlet=cmdlet, status=exc.status, code=exc.code, detail=exc.detail) from None
+        raise ExchangeCommandError(
+            cmdlet=cmdlet, status=exc.status, code=exc.code, detail=exc.detail
+        ) from None
     log.debug("Exchange %s returned %d objects", cmdlet, len(results))
     return results
 
@@ -98,7 +110,8 @@ async def _single(client: M365Client, cmdlet: str) -> dict[str, Any]:
     results = await invoke_command(client, cmdlet)
     if len(results) != 1:
         raise MalformedResponseError(
-            host=_host(client.settings.exchange_endpoint), detail=f"{cmdlet} returned {len(results)} objects, expected 1"
+            host=_host(client.settings.exchange_endpoint),
+            detail=f"{cmdlet} returned {len(results)} objects, expected 1",
         )
     return results[0]
 

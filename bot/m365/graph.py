@@ -24,8 +24,15 @@ from bot.m365.http import M365Client
 MAX_PAGE_SIZE = {"Prefer": "odata.maxpagesize=1000"}
 SMTP_CLIENT_APP = "Authenticated SMTP"
 SIGN_IN_FIELDS = (
-    "id", "createdDateTime", "userPrincipalName", "userId", "ipAddress",
-    "clientAppUsed", "appDisplayName", "status", "location",
+    "id",
+    "createdDateTime",
+    "userPrincipalName",
+    "userId",
+    "ipAddress",
+    "clientAppUsed",
+    "appDisplayName",
+    "status",
+    "location",
 )
 USER_FIELDS = ("id", "userPrincipalName", "displayName", "mail", "accountEnabled")
 EXCHANGE_HEALTH_ID = "Exchange"
@@ -40,8 +47,10 @@ def graph_datetime(value: datetime) -> str:
 
 
 def query_string(params: Mapping[str, str]) -> str:
-    """OData query with ``$`` names kept literal and spaces as %20 (not ``+``, which OData reads as a plus)."""
-    return "&".join(f"{quote(key, safe='$')}={quote(value, safe=chr(39) + '(),:/$')}" for key, value in params.items())
+    """OData query with ``$`` names kept literal and spaces as %20 (OData reads ``+`` as a plus)."""
+    return "&".join(
+        f"{quote(key, safe='$')}={quote(value, safe=chr(39) + '(),:/$')}" for key, value in params.items()
+    )
 
 
 def _url(endpoint: str, path: str, params: Mapping[str, str] | None = None) -> str:
@@ -58,7 +67,11 @@ def service_message_url(endpoint: str, message_id: str) -> str:
 
 
 def exchange_health_url(endpoint: str) -> str:
-    return _url(endpoint, f"/v1.0/admin/serviceAnnouncement/healthOverviews/{EXCHANGE_HEALTH_ID}", {"$expand": "issues"})
+    return _url(
+        endpoint,
+        f"/v1.0/admin/serviceAnnouncement/healthOverviews/{EXCHANGE_HEALTH_ID}",
+        {"$expand": "issues"},
+    )
 
 
 def issues_url(endpoint: str) -> str:
@@ -72,7 +85,11 @@ def sign_ins_url(endpoint: str, since: datetime, until: datetime | None = None) 
         if until <= since:
             raise ValueError("'until' must be later than 'since'")
         clauses.append(f"createdDateTime le {graph_datetime(until)}")
-    return _url(endpoint, "/v1.0/auditLogs/signIns", {"$filter": " and ".join(clauses), "$select": ",".join(SIGN_IN_FIELDS)})
+    return _url(
+        endpoint,
+        "/v1.0/auditLogs/signIns",
+        {"$filter": " and ".join(clauses), "$select": ",".join(SIGN_IN_FIELDS)},
+    )
 
 
 def security_defaults_url(endpoint: str) -> str:
@@ -97,13 +114,17 @@ def user_url(endpoint: str, upn_or_id: str) -> str:
 def list_service_messages(client: M365Client, since: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
     """Message center posts, all of them or those changed since ``since`` (1,000 per page)."""
     settings = client.settings
-    return client.paged(service_messages_url(settings.graph_endpoint, since), settings.graph_scope, headers=MAX_PAGE_SIZE)
+    return client.paged(
+        service_messages_url(settings.graph_endpoint, since), settings.graph_scope, headers=MAX_PAGE_SIZE
+    )
 
 
 async def get_service_message(client: M365Client, message_id: str) -> dict[str, Any]:
     """One message center post such as ``MC786329``; ``NotFoundError`` when the tenant does not have it."""
     settings = client.settings
-    return await client.get_json(service_message_url(settings.graph_endpoint, message_id), settings.graph_scope)
+    return await client.get_json(
+        service_message_url(settings.graph_endpoint, message_id), settings.graph_scope
+    )
 
 
 async def exchange_health(client: M365Client) -> dict[str, Any]:
@@ -112,7 +133,9 @@ async def exchange_health(client: M365Client) -> dict[str, Any]:
     return await client.get_json(exchange_health_url(settings.graph_endpoint), settings.graph_scope)
 
 
-async def list_issues(client: M365Client, service: str | None = "Exchange Online") -> AsyncIterator[dict[str, Any]]:
+async def list_issues(
+    client: M365Client, service: str | None = "Exchange Online"
+) -> AsyncIterator[dict[str, Any]]:
     """Service health issues for ``service`` (None: all services).
 
     Filtered here rather than with ``$filter``: the docs list no supported filter for issues, and a
@@ -120,7 +143,9 @@ async def list_issues(client: M365Client, service: str | None = "Exchange Online
     """
     settings = client.settings
     wanted = service.casefold() if service else None
-    async for issue in client.paged(issues_url(settings.graph_endpoint), settings.graph_scope, headers=MAX_PAGE_SIZE):
+    async for issue in client.paged(
+        issues_url(settings.graph_endpoint), settings.graph_scope, headers=MAX_PAGE_SIZE
+    ):
         if wanted is None or str(issue.get("service", "")).casefold() == wanted:
             yield issue
 
@@ -133,7 +158,9 @@ def sign_ins(
     Needs AuditLog.Read.All and Entra ID P1; a free tenant raises ``LicenseRequiredError``.
     """
     settings = client.settings
-    return client.paged(sign_ins_url(settings.graph_endpoint, since, until), settings.graph_scope, page_cap=page_cap)
+    return client.paged(
+        sign_ins_url(settings.graph_endpoint, since, until), settings.graph_scope, page_cap=page_cap
+    )
 
 
 async def security_defaults_enabled(client: M365Client) -> bool:

@@ -104,7 +104,7 @@ def backoff_delay(attempt: int, retry_after: float | None, policy: RetryPolicy) 
     """The wait before retry number ``attempt`` (1-based): the server's hint, else jittered backoff."""
     if retry_after is not None:
         return retry_after
-    ceiling = min(policy.max_delay, policy.base_delay * (2 ** max(0, attempt - 1)))
+    ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** max(0, attempt - 1))
     return ceiling / 2 + policy.jitter() * ceiling / 2
 
 
@@ -119,7 +119,9 @@ def same_service(url: str, allowed: str) -> bool:
     return host == base.hostname.lower() or host in _SIBLING_HOSTS.get(base.hostname.lower(), frozenset())
 
 
-def error_for_status(status: int, body: str, url: str, *, attempts: int = 1, retry_after: float | None = None) -> M365Error:
+def error_for_status(
+    status: int, body: str, url: str, *, attempts: int = 1, retry_after: float | None = None
+) -> M365Error:
     """The admin-facing error for a final (non-retried) HTTP error status."""
     host = urlsplit(url).netloc
     code, message = error_code_and_message(body)
@@ -127,7 +129,9 @@ def error_for_status(status: int, body: str, url: str, *, attempts: int = 1, ret
     detail = f"{code}: {message}" if code and message else (message or code or "")
     if status == 401:
         if permission == EXCHANGE_PERMISSION:
-            return PermissionMissingError("exchange", permission=EXCHANGE_PERMISSION, status=status, code=code, host=host)
+            return PermissionMissingError(
+                "exchange", permission=EXCHANGE_PERMISSION, status=status, code=code, host=host
+            )
         return CredentialsError("token_rejected", status=status, code=code, host=host, detail=detail)
     if status == 403:
         if is_non_premium(body):
@@ -137,7 +141,9 @@ def error_for_status(status: int, body: str, url: str, *, attempts: int = 1, ret
                 "exchange", permission=EXCHANGE_PERMISSION, status=status, code=code, host=host, detail=detail
             )
         if permission:
-            return PermissionMissingError("graph", permission=permission, status=status, code=code, host=host, detail=detail)
+            return PermissionMissingError(
+                "graph", permission=permission, status=status, code=code, host=host, detail=detail
+            )
         return ServiceError(status=status, code=code, host=host, detail=detail)
     if status == 404:
         return NotFoundError(status=status, code=code, host=host, detail=detail or urlsplit(url).path)
@@ -170,6 +176,7 @@ class _Attempt:
     body: bytes = b""
     retry_after: float | None = None
     problem: str = ""  # "timeout" / "network" when there was no HTTP answer
+    detail: str = ""
 
 
 class M365Client:
@@ -227,7 +234,9 @@ class M365Client:
     ) -> None:
         await self.close()
 
-    async def get_json(self, url: str, scope: str, *, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    async def get_json(
+        self, url: str, scope: str, *, headers: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """GET ``url`` with a token for ``scope``; the decoded JSON object."""
         self._check_target(url, scope)
         return await self._request("GET", url, scope, None, headers)
@@ -279,13 +288,17 @@ class M365Client:
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """The items of an OData list, one page in memory at a time."""
-        async for page in self.pages(url, scope, method=method, body=body, headers=headers, page_cap=page_cap):
+        async for page in self.pages(
+            url, scope, method=method, body=body, headers=headers, page_cap=page_cap
+        ):
             value = page.get("value")
             if not isinstance(value, list):
                 raise MalformedResponseError(host=urlsplit(url).netloc, detail="the page has no 'value' list")
             for item in value:
                 if not isinstance(item, dict):
-                    raise MalformedResponseError(host=urlsplit(url).netloc, detail="a list item is not an object")
+                    raise MalformedResponseError(
+                        host=urlsplit(url).netloc, detail="a list item is not an object"
+                    )
                 yield item
 
     def _next_link(self, page: Mapping[str, Any], current: str, scope: str, seen: set[str]) -> str | None:
@@ -297,7 +310,9 @@ class M365Client:
             raise MalformedResponseError(host=host, detail="@odata.nextLink is not a URL")
         absolute = urljoin(current, link)
         if absolute in seen or absolute == current:
-            raise MalformedResponseError(host=host, detail="@odata.nextLink points back to a page already read")
+            raise MalformedResponseError(
+                host=host, detail="@odata.nextLink points back to a page already read"
+            )
         if not same_service(absolute, _resource(scope)):
             raise MalformedResponseError(host=host, detail="@odata.nextLink points to another host")
         seen.add(absolute)
@@ -339,7 +354,12 @@ class M365Client:
                 raise self._final(outcome, url, attempt)
             log.warning(
                 "%s %s: %s; retry %d of %d in %.1f s",
-                method, urlsplit(url).path, outcome.status or outcome.problem, attempt, policy.max_attempts - 1, delay,
+                method,
+                urlsplit(url).path,
+                outcome.status or outcome.problem,
+                attempt,
+                policy.max_attempts - 1,
+                delay,
             )
             await policy.sleep(delay)
             waited += delay
@@ -365,17 +385,24 @@ class M365Client:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 status = response.status
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
-            log.warning("%s %s: TLS verification failed (%s)", method, urlsplit(url).netloc, type(exc).__name__)
+            log.warning(
+                "%s %s: TLS verification failed (%s)", method, urlsplit(url).netloc, type(exc).__name__
+            )
             raise UnreachableError("tls", host=urlsplit(url).netloc) from None
         except asyncio.TimeoutError:
             log.info("%s %s timed out (client-request-id %s)", method, urlsplit(url).path, request_id)
             return _Attempt(problem="timeout")
         except aiohttp.ClientError as exc:
-            log.info("%s %s failed: %s", method, urlsplit(url).netloc, type(exc).__name__)
-            return _Attempt(problem="network")
+            reason = getattr(getattr(exc, "os_error", None), "strerror", None) or type(exc).__name__
+            log.info("%s %s failed: %s", method, urlsplit(url).netloc, reason)
+            return _Attempt(problem="network", detail=str(reason))
         log.debug(
             "%s %s -> %d in %.0f ms (client-request-id %s)",
-            method, url, status, (time.monotonic() - started) * 1000, request_id,
+            method,
+            url,
+            status,
+            (time.monotonic() - started) * 1000,
+            request_id,
         )
         return _Attempt(status=status, body=raw, retry_after=retry_after)
 
@@ -383,14 +410,25 @@ class M365Client:
         host = urlsplit(url).netloc
         if outcome.status is None:
             reason = "timeout" if outcome.problem == "timeout" else "network"
-            error: M365Error = UnreachableError(reason, host=host, attempts=attempts, detail=outcome.problem)
+            error: M365Error = UnreachableError(
+                reason, host=host, attempts=attempts, detail=outcome.detail or outcome.problem
+            )
         else:
             text = outcome.body.decode("utf-8", errors="replace")
-            error = error_for_status(outcome.status, text, url, attempts=attempts, retry_after=outcome.retry_after)
-        log.warning("request to %s%s failed: %s/%s (%s)", host, urlsplit(url).path, error.kind, error.reason, error.code)
+            error = error_for_status(
+                outcome.status, text, url, attempts=attempts, retry_after=outcome.retry_after
+            )
+        log.warning(
+            "request to %s%s failed: %s/%s (%s)",
+            host,
+            urlsplit(url).path,
+            error.kind,
+            error.reason,
+            error.code,
+        )
         return error
 
 
 def _resource(scope: str) -> str:
     """``https://graph.microsoft.com/.default`` → ``https://graph.microsoft.com``."""
-    return scope[: -len("/.default")] if scope.endswith("/.default") else scope
+    return scope.removesuffix("/.default")

@@ -39,14 +39,17 @@ DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com"
 DEFAULT_EXCHANGE_ENDPOINT = "https://outlook.office365.com"
 
 _GRAPH_CREDENTIAL_VARS = (
-    "GRAPH_TENANT_ID", "GRAPH_CLIENT_ID", "GRAPH_CLIENT_SECRET",
-    "GRAPH_CERTIFICATE_PATH", "GRAPH_CERTIFICATE_THUMBPRINT",
+    "GRAPH_TENANT_ID",
+    "GRAPH_CLIENT_ID",
+    "GRAPH_CLIENT_SECRET",
+    "GRAPH_CERTIFICATE_PATH",
+    "GRAPH_CERTIFICATE_THUMBPRINT",
 )
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
 _SHA1_HEX = re.compile(r"^[0-9A-F]{40}$")
 _MULTI_TENANT_ALIASES = {"common", "organizations", "consumers"}
-_CERT_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+_CERT_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,9 @@ class M365Settings:
         object.__setattr__(self, "graph_endpoint", _origin("GRAPH_ENDPOINT", self.graph_endpoint))
         object.__setattr__(self, "exchange_endpoint", _origin("EXCHANGE_ENDPOINT", self.exchange_endpoint))
         if self.certificate_thumbprint is not None:
-            object.__setattr__(self, "certificate_thumbprint", normalise_thumbprint(self.certificate_thumbprint))
+            object.__setattr__(
+                self, "certificate_thumbprint", normalise_thumbprint(self.certificate_thumbprint)
+            )
         _check_tenant(self.tenant_id)
         if not _GUID.match(self.client_id or ""):
             raise ValueError("GRAPH_CLIENT_ID must be the app's Application (client) ID, a GUID.")
@@ -96,8 +101,9 @@ class M365Settings:
         return (
             f"M365Settings(tenant_id={self.tenant_id!r}, client_id={self.client_id!r}, "
             f"client_secret={secret!r}, certificate_path={self.certificate_path!r}, "
-            f"certificate_thumbprint={self.certificate_thumbprint!r}, authority_host={self.authority_host!r}, "
-            f"graph_endpoint={self.graph_endpoint!r}, exchange_endpoint={self.exchange_endpoint!r})"
+            f"certificate_thumbprint={self.certificate_thumbprint!r}, "
+            f"authority_host={self.authority_host!r}, graph_endpoint={self.graph_endpoint!r}, "
+            f"exchange_endpoint={self.exchange_endpoint!r})"
         )
 
     __str__ = __repr__
@@ -116,18 +122,24 @@ def from_env(env: Mapping[str, str]) -> M365Settings | None:
         return value.strip() if value and value.strip() else None
 
     graph_configured = any(get(name) for name in _GRAPH_CREDENTIAL_VARS)
-    bot_id, bot_password, bot_tenant = get("MicrosoftAppId"), get("MicrosoftAppPassword"), get("MicrosoftAppTenantId")
+    bot_id, bot_password, bot_tenant = (
+        get("MicrosoftAppId"),
+        get("MicrosoftAppPassword"),
+        get("MicrosoftAppTenantId"),
+    )
     if not graph_configured and not (bot_id and bot_password and bot_tenant):
         return None
 
     tenant = get("GRAPH_TENANT_ID") or bot_tenant
     if not tenant:
         raise ValueError(
-            "GRAPH_TENANT_ID must be set to the tenant to read; MicrosoftAppTenantId is not set to fall back on."
+            "GRAPH_TENANT_ID must be set to the tenant to read; MicrosoftAppTenantId is not set either."
         )
     client_id = get("GRAPH_CLIENT_ID") or bot_id
     if not client_id:
-        raise ValueError("GRAPH_CLIENT_ID must be set to the Application (client) ID of the app that reads the tenant.")
+        raise ValueError(
+            "GRAPH_CLIENT_ID must be set to the Application (client) ID of the app that reads the tenant."
+        )
     certificate_path = get("GRAPH_CERTIFICATE_PATH")
     secret = get("GRAPH_CLIENT_SECRET")
     if secret is None and certificate_path is None and get("GRAPH_CLIENT_ID") is None:
@@ -155,7 +167,7 @@ def certificate_sha1_thumbprint(pem: bytes) -> str | None:
     if match is None:
         return None
     cert = x509.load_pem_x509_certificate(match.group(0))
-    return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()  # noqa: S324
+    return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
 
 
 def _origin(name: str, value: str) -> str:
@@ -171,10 +183,12 @@ def _origin(name: str, value: str) -> str:
 def _check_tenant(tenant: str) -> None:
     if (tenant or "").lower() in _MULTI_TENANT_ALIASES:
         raise ValueError(
-            f"GRAPH_TENANT_ID must name one tenant (a GUID or domain); {tenant!r} cannot be used with app sign-in."
+            f"GRAPH_TENANT_ID must name one tenant (GUID or domain); {tenant!r} does not work for apps."
         )
     if not (_GUID.match(tenant or "") or _DOMAIN.match(tenant or "")):
-        raise ValueError("GRAPH_TENANT_ID must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com.")
+        raise ValueError(
+            "GRAPH_TENANT_ID must be a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com."
+        )
 
 
 def _check_credential(settings: M365Settings) -> None:
@@ -205,7 +219,9 @@ def _check_certificate(path: str, thumbprint: str) -> None:
     except OSError as exc:
         raise ValueError(f"GRAPH_CERTIFICATE_PATH {path!r} cannot be read: {exc.strerror or exc}.") from None
     if b"ENCRYPTED PRIVATE KEY" in pem or b"Proc-Type: 4,ENCRYPTED" in pem:
-        raise ValueError(f"GRAPH_CERTIFICATE_PATH {path!r} holds an encrypted key; store it without a passphrase.")
+        raise ValueError(
+            f"GRAPH_CERTIFICATE_PATH {path!r} holds an encrypted key; store it without a passphrase."
+        )
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError):
@@ -213,12 +229,16 @@ def _check_certificate(path: str, thumbprint: str) -> None:
             f"GRAPH_CERTIFICATE_PATH {path!r} must be a PEM file containing the app's private key."
         ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError(f"GRAPH_CERTIFICATE_PATH {path!r} must hold an RSA private key (Entra signs with RS256).")
+        raise ValueError(
+            f"GRAPH_CERTIFICATE_PATH {path!r} must hold an RSA private key (Entra signs with RS256)."
+        )
     try:
         actual = certificate_sha1_thumbprint(pem)
     except ValueError:
-        raise ValueError(f"GRAPH_CERTIFICATE_PATH {path!r} contains a certificate that cannot be read.") from None
+        raise ValueError(
+            f"GRAPH_CERTIFICATE_PATH {path!r} contains a certificate that cannot be read."
+        ) from None
     if actual is not None and actual != thumbprint:
         raise ValueError(
-            f"GRAPH_CERTIFICATE_THUMBPRINT does not match the certificate in GRAPH_CERTIFICATE_PATH ({actual})."
+            f"GRAPH_CERTIFICATE_THUMBPRINT does not match the certificate in the PEM file ({actual})."
         )

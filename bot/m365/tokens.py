@@ -66,21 +66,23 @@ from bot.m365.settings import M365Settings
 log = logging.getLogger(__name__)
 
 # Hosts of Microsoft's own clouds: msal knows these and needs no instance discovery for them.
-KNOWN_AUTHORITY_HOSTS = frozenset({
-    "login.microsoftonline.com",
-    "login.microsoft.com",
-    "login.windows.net",
-    "sts.windows.net",
-    "login.microsoftonline.us",
-    "login-us.microsoftonline.com",
-    "login.usgovcloudapi.net",
-    "login.partner.microsoftonline.cn",
-    "login.chinacloudapi.cn",
-    "login.microsoftonline.de",
-    "login.sovcloud-identity.fr",
-    "login.sovcloud-identity.de",
-    "login.sovcloud-identity.sg",
-})
+KNOWN_AUTHORITY_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoft.com",
+        "login.windows.net",
+        "sts.windows.net",
+        "login.microsoftonline.us",
+        "login-us.microsoftonline.com",
+        "login.usgovcloudapi.net",
+        "login.partner.microsoftonline.cn",
+        "login.chinacloudapi.cn",
+        "login.microsoftonline.de",
+        "login.sovcloud-identity.fr",
+        "login.sovcloud-identity.de",
+        "login.sovcloud-identity.sg",
+    }
+)
 
 _REASON_BY_CODE: dict[int, tuple[type[M365Error], str]] = {
     700016: (CredentialsError, "app_not_found"),
@@ -168,7 +170,9 @@ def exception_error(exc: BaseException, settings: M365Settings, scope: str) -> M
         return UnreachableError("network", host=host, detail=type(exc).__name__)
     if isinstance(exc, msal.exceptions.MsalServiceError):
         status = re.search(r"\b(\d{3})\b", str(exc))
-        return UnreachableError("unavailable", host=host, status=int(status.group(1)) if status else None, attempts=1)
+        return UnreachableError(
+            "unavailable", host=host, status=int(status.group(1)) if status else None, attempts=1
+        )
     if isinstance(exc, json.JSONDecodeError):
         return MalformedResponseError(host=host, detail="the login endpoint did not return JSON")
     text = _scrub(str(exc), settings)
@@ -220,6 +224,7 @@ class TokenProvider:
         self._settings = settings
         self._timeout = timeout
         self._lock: asyncio.Lock | None = None
+        self._msal: msal.ConfidentialClientApplication | None = None
         self._last: dict[str, str] = {}
 
     @property
@@ -232,7 +237,7 @@ class TokenProvider:
             return await self._acquire(scope)
 
     async def refresh(self, scope: str, rejected: str | None = None) -> str:
-        """A new token after ``rejected`` was refused (401); callers racing on the same 401 share one refresh."""
+        """A new token after ``rejected`` got a 401; callers racing on the same 401 share one refresh."""
         async with self._guard():
             if rejected is None or self._last.get(scope) == rejected:
                 app = await self._app()
@@ -246,16 +251,18 @@ class TokenProvider:
         return self._lock
 
     async def _app(self) -> msal.ConfidentialClientApplication:
-        try:
-            return await asyncio.to_thread(_build_app, self._settings, self._timeout)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an admin-facing error
-            raise self._failed(exc, "") from None
+        if self._msal is None:
+            try:
+                self._msal = await asyncio.to_thread(_build_app, self._settings, self._timeout)
+            except Exception as exc:  # every failure becomes an admin-facing M365Error, unchained
+                raise self._failed(exc, "") from None
+        return self._msal
 
     async def _acquire(self, scope: str) -> str:
         app = await self._app()
         try:
             result = await asyncio.to_thread(app.acquire_token_for_client, scopes=[scope])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # requests, msal and key errors alike; the cause may quote request data
             raise self._failed(exc, scope) from None
         if not isinstance(result, dict) or "access_token" not in result:
             error = token_error(result if isinstance(result, dict) else {}, self._settings, scope)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot import __version__
 from bot.alerts.config import alert_settings
+from bot.devices.config import device_settings
 from bot.services import Clock, Services, system_clock
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.conversations import ConversationStore
@@ -26,6 +27,7 @@ DATABASE = web.AppKey("database", Database)
 ENDPOINT = web.AppKey("endpoint", object)
 ADAPTER = web.AppKey("adapter", object)  # the CloudAdapter, also used for proactive alerts
 ALERTS = web.AppKey("alerts", object)  # bot.alerts.scheduler.AlertRuntime
+DEVICES = web.AppKey("devices", object)  # bot.devices.runtime.DevicesRuntime
 
 
 async def open_tenant_source(settings: Settings) -> tuple[TenantSource, Any]:
@@ -44,6 +46,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     """The aiohttp application; resources open and close with it in ``cleanup_ctx``."""
     app = web.Application(client_max_size=settings.max_body_bytes)
     alert_settings(settings)  # a bad ALERTS_*/MC_POLL_MINUTES setting stops the bot here, naming it
+    device_settings(settings)  # likewise DEVICES_*
     database = Database(settings.database_url)
     app[DATABASE] = database
 
@@ -51,7 +54,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         # Imported here so importing app.py stays cheap and free of the Bot Framework SDK.
         from bot.teams.adapter import build_adapter, build_auth
         from bot.teams.endpoint import Endpoint
-        from bot.teams.handler import ReadinessBot
+        from bot.teams.files import ReadinessBotWithFiles
 
         await database.open()
         source, client = await open_tenant_source(settings)
@@ -65,7 +68,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         )
         app[SERVICES] = services
         auth = build_auth(settings)
-        endpoint = Endpoint(settings, auth, build_adapter(settings, auth), ReadinessBot(services))
+        endpoint = Endpoint(settings, auth, build_adapter(settings, auth), ReadinessBotWithFiles(services))
         app[ENDPOINT] = endpoint
         app[ADAPTER] = endpoint.adapter
         if settings.local_mode:
@@ -100,7 +103,20 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         yield
         await runtime.stop()
 
+    async def devices(app: web.Application) -> AsyncIterator[None]:
+        """Device readiness: scans started from chat run in the background and report through the connector."""
+        from bot.devices.runtime import build_runtime
+        from bot.teams.outbox import TeamsOutbox
+
+        services = app[SERVICES]
+        runtime = build_runtime(services, TeamsOutbox(app[ADAPTER], settings.app_id, services.conversations))  # type: ignore[arg-type]
+        services.devices = runtime
+        app[DEVICES] = runtime
+        yield
+        await runtime.close()
+
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(devices)
     app.cleanup_ctx.append(alerts)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)

@@ -17,9 +17,11 @@ from cards.timeline import build_timeline_card
 
 async def status(services: Services, turn: TurnInput) -> Reply:
     """Where we stand against the end-of-December-2026 default-disable, with this tenant's sections."""
+    from bot.devices.answers import status_section as device_section
     from bot.tenant.answers import status_sections
 
     sections = await status_sections(services, turn)
+    sections += await device_section(services, turn)
     view = StatusView(services.timeline, countdown(services.timeline, turn.now, turn.tz), sections)
     return Reply.card(build_status_card(view, turn.lang))
 

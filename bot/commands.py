@@ -97,6 +97,85 @@ COMMANDS: tuple[Command, ...] = (
         aliases=("通知",),
     ),
     Command(
+        name="check",
+        summary={
+            "en": "Admins: why one sender would succeed or fail with SMTP AUTH, now and after December 2026, with the fixes",
+            "ja": "管理者向け: 送信元 1 件の SMTP AUTH の可否 (現在と 2026 年 12 月以降) と対処方法",
+        },
+        usage="/check <user@domain>",
+        examples=("/check scanner@contoso.com", "/check printer-3f@contoso.com"),
+        aliases=("diagnose", "診断"),
+        admin_only=True,
+    ),
+    Command(
+        name="explain",
+        summary={
+            "en": "What an SMTP reply such as 535 5.7.139 means, its likely cause and the fix (or just paste the reply)",
+            "ja": "535 5.7.139 などの SMTP 応答の意味・原因・対処 (応答を貼り付けるだけでも可)",
+        },
+        usage="/explain <SMTP reply>",
+        examples=(
+            "/explain 550 5.7.30 Basic authentication is not supported for Client Submission.",
+            "/explain 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            "/explain 5.7.57",
+        ),
+        aliases=("解説",),
+        in_manifest=False,  # pasting a reply is explained without any command
+    ),
+    Command(
+        name="paths",
+        summary={
+            "en": "Where a printer or app that can't do OAuth can send from instead",
+            "ja": "OAuth に対応していないプリンターやアプリの移行先",
+        },
+        usage="/paths",
+        examples=("/paths",),
+        aliases=("alternatives", "代替手段"),
+        in_manifest=False,
+    ),
+    Command(
+        name="readiness",
+        summary={
+            "en": "Your devices and apps: how many are ready, by migration path, and what breaks at the end of December 2026",
+            "ja": "デバイスとアプリの準備状況: 対応状況と移行先の内訳、2026年12月末に止まるもの",
+        },
+        usage="/readiness",
+        examples=("/readiness",),
+        aliases=("準備状況", "準備"),
+    ),
+    Command(
+        name="devices",
+        summary={
+            "en": "The device inventory, filtered: not-ready, breaks, borrowed, path X, owner X; or export as CSV",
+            "ja": "デバイス一覧 (not-ready、breaks、borrowed、path、owner で絞り込み)、または CSV 出力",
+        },
+        usage="/devices [not-ready|breaks|borrowed|path <path>|owner <name>|status <status>|export]",
+        examples=("/devices not-ready", "/devices breaks", "/devices path hve", "/devices owner Tanaka", "/devices export"),
+        aliases=("デバイス一覧", "機器一覧"),
+    ),
+    Command(
+        name="device",
+        summary={
+            "en": "One device or sender in detail, with the steps for its migration path; /device add to add one",
+            "ja": "デバイスまたは送信者の詳細と移行手順。/device add で追加",
+        },
+        usage="/device <name|mailbox|#id|add>",
+        examples=("/device printer-3f", "/device scan-to-mail@contoso.com", "/device add"),
+        aliases=("デバイス", "機器"),
+        in_manifest=False,  # needs an argument; the manifest has room for 12 commands only
+    ),
+    Command(
+        name="scan",
+        summary={
+            "en": "Admins: find SMTP AUTH senders in the Entra sign-in logs now (needs Entra ID P1)",
+            "ja": "管理者向け: Entra のサインイン ログから SMTP AUTH の送信者を今すぐ検索 (Entra ID P1 が必要)",
+        },
+        usage="/scan",
+        examples=("/scan",),
+        aliases=("スキャン", "discover"),
+        admin_only=True,
+    ),
+    Command(
         name="help",
         summary={
             "en": "What I can do, with examples",

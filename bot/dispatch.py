@@ -7,6 +7,8 @@ from typing import Awaitable, Callable
 
 from bot import answers, commands
 from bot.alerts import commands as alert_commands  # also registers the alert card buttons
+from bot.devices import answers as device_answers  # also registers the device card buttons
+from bot.diagnostics import answers as diagnostics  # also registers the check card's button
 from bot.i18n import t
 from bot.tenant import answers as tenant_answers
 from bot.services import Services
@@ -23,6 +25,13 @@ HANDLERS: dict[str, Handler] = {
     "subscribe": alert_commands.subscribe,
     "unsubscribe": alert_commands.unsubscribe,
     "alerts": alert_commands.alerts,
+    "readiness": device_answers.readiness,
+    "devices": device_answers.devices,
+    "device": device_answers.device,
+    "scan": device_answers.scan,
+    "check": diagnostics.check,
+    "explain": diagnostics.explain,
+    "paths": diagnostics.paths,
 }
 
 _missing = {command.name for command in commands.COMMANDS} - HANDLERS.keys()
@@ -33,7 +42,13 @@ if _missing:
 async def answer(services: Services, turn: TurnInput) -> Reply:
     routed = commands.route(turn.text)
     if routed is None:
-        return answers.not_understood(turn)
+        # Not a command: a pasted SMTP reply or a plain question, else "I didn't understand".
+        return await diagnostics.understand(services, turn, run, HANDLERS.keys())
+    return await run(services, turn, routed)
+
+
+async def run(services: Services, turn: TurnInput, routed: commands.Routed) -> Reply:
+    """One routed command, refused to non-admins when it is admin-only."""
     if routed.command.admin_only and not turn.is_admin:
         return Reply(text=t("command.admins_only", turn.lang, name=routed.command.name))
     return await HANDLERS[routed.command.name](services, replace(turn, args=routed.args))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from bot.settings import Settings
 from bot.storage.conversations import ConversationStore
@@ -27,3 +27,4 @@ class Services:
     timeline: Timeline
     tenant: TenantData
     clock: Clock = system_clock
+    devices: Any = None  # bot.devices.runtime.DevicesRuntime, set when the app starts (scans, outbox)

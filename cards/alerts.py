@@ -1,16 +1,17 @@
 """Alert cards (countdown, Message Center, senders, weekly digest) and the /alerts settings card.
 
 Every alert card carries the same three buttons: Acknowledge and Snooze 7 days (Universal Actions,
-answered with this card rebuilt in place showing who acknowledged and until when it is snoozed)
-and Open readiness (sends /readiness, as if typed). Milestone dates are said as Microsoft said
+answered with this card rebuilt in place showing who acknowledged and until when it is snoozed) as
+the card's actions, and Open readiness (sends /readiness, as if typed) in the body, next to what it
+is about; more than two buttons in a row are cut off on a phone. Milestone dates are said as Microsoft said
 them (``describe_when``); only our own send times are shown to the minute, with the zone named.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.alerts.sources import PostChange, ReadinessNumbers, SenderChange
@@ -150,24 +151,33 @@ def _state(state: AlertState, lang: str) -> list[Element]:
     lines = []
     if state.acked_at is not None:
         who = state.acked_by or t("alerts.state.someone", lang)
-        lines.append(t("alerts.state.acked", lang, who=who, when=format_datetime(state.acked_at, state.tz, lang)))
+        lines.append(
+            t("alerts.state.acked", lang, who=who, when=format_datetime(state.acked_at, state.tz, lang))
+        )
     if state.snoozed_until is not None:
-        lines.append(t("alerts.state.snoozed", lang, when=format_datetime(state.snoozed_until, state.tz, lang)))
+        lines.append(
+            t("alerts.state.snoozed", lang, when=format_datetime(state.snoozed_until, state.tz, lang))
+        )
     if not lines:
         return []
     return [container([text(line, weight="Bolder") for line in lines], style="good", spacing="Medium")]
 
 
-def _alert_actions(state: AlertState, lang: str, *extra: Element) -> list[Element]:
+def _alert_actions(state: AlertState, lang: str) -> list[Element]:
+    """Acknowledge and Snooze, while they still mean something (two buttons fit a phone's width)."""
     data = {"alert": state.alert_id}
     actions: list[Element] = []
     if state.acked_at is None:
         actions.append(execute_action(t("alerts.action.ack", lang), ACK_VERB, data))
     if state.snoozed_until is None:
         actions.append(execute_action(t("alerts.action.snooze", lang), SNOOZE_VERB, data))
-    actions.append(command_action(t("alerts.action.readiness", lang), READINESS_COMMAND))
-    actions.extend(extra)
     return actions
+
+
+def _links(lang: str, *extra: Element) -> Element:
+    """Open readiness (sends /readiness, as typed), beside what the alert is about."""
+    readiness = command_action(t("alerts.action.readiness", lang), READINESS_COMMAND)
+    return {"type": "ActionSet", "actions": [readiness, *extra]}
 
 
 def _footer(kind: str, lang: str) -> Element:
@@ -195,6 +205,7 @@ def build_countdown_alert_card(view: CountdownAlertView, lang: str) -> Element:
         subheading(t("alerts.countdown.what_happens", lang)),
         text(detail),
         *_numbers(view.numbers, lang),
+        _links(lang),
         *_state(view.state, lang),
         _footer("countdown", lang),
     ]
@@ -219,14 +230,14 @@ def build_mc_alert_card(view: MessageCenterAlertView, lang: str) -> Element:
             facts([(localized(d.label, lang), d.when.describe(lang)) for d in change.dates]),
         ]
     if change.affects_countdown:
-        body.append(container([text(t("alerts.mc.countdown_moved", lang), weight="Bolder")], style="attention"))
+        body.append(
+            container([text(t("alerts.mc.countdown_moved", lang), weight="Bolder")], style="attention")
+        )
     elif view.countdown is not None:
         body.append(text(t("alerts.mc.countdown_same", lang, when=view.countdown.describe_when(lang) or "")))
-    body += [*_state(view.state, lang), _footer("mc", lang)]
-    extra = [open_url(t("alerts.mc.open_post", lang, post=change.post_id), MC_LINK.format(post=change.post_id))]
-    if change.affects_countdown:
-        extra.insert(0, command_action("/status", "/status"))
-    return card(body, _alert_actions(view.state, lang, *extra), lang=lang)
+    post = open_url(t("alerts.mc.open_post", lang, post=change.post_id), MC_LINK.format(post=change.post_id))
+    body += [_links(lang, post), *_state(view.state, lang), _footer("mc", lang)]
+    return card(body, _alert_actions(view.state, lang), lang=lang)
 
 
 def _sender_line(change: SenderChange, lang: str) -> str:
@@ -259,7 +270,7 @@ def build_senders_alert_card(view: SendersAlertView, lang: str) -> Element:
     hidden = len(view.changes) - sum(shown.values())
     if hidden:
         body.append(small(t("alerts.more", lang, count=hidden)))
-    body += [*_state(view.state, lang), _footer("senders", lang)]
+    body += [_links(lang), *_state(view.state, lang), _footer("senders", lang)]
     return card(body, _alert_actions(view.state, lang), lang=lang)
 
 
@@ -299,7 +310,7 @@ def build_digest_card(view: DigestView, lang: str) -> Element:
             )
         )
     )
-    body += [*_state(view.state, lang), _footer("digest", lang)]
+    body += [_links(lang), *_state(view.state, lang), _footer("digest", lang)]
     return card(body, _alert_actions(view.state, lang), lang=lang)
 
 
@@ -317,18 +328,26 @@ def _schedule_line(item: KindSchedule, sub: Subscription, view: SubscriptionsVie
     if item.kind == "countdown":
         if item.next_at is not None and item.next_days is not None:
             when = t(
-                "alerts.when.countdown", lang,
-                days=_days_text(item.next_days, lang), at=format_datetime(item.next_at, tz, lang),
+                "alerts.when.countdown",
+                lang,
+                days=_days_text(item.next_days, lang),
+                at=format_datetime(item.next_at, tz, lang),
             )
         else:
             when = t("alerts.when.countdown_none", lang)
     elif item.kind == "mc":
         when = t("alerts.when.mc", lang, minutes=view.mc_poll_minutes)
     elif item.kind == "senders":
-        local = datetime.combine(date(2026, 1, 5), view.senders_at_utc).replace(tzinfo=ZoneInfo("UTC")).astimezone(tz)
+        local = (
+            datetime.combine(date(2026, 1, 5), view.senders_at_utc)
+            .replace(tzinfo=ZoneInfo("UTC"))
+            .astimezone(tz)
+        )
         when = t("alerts.when.senders", lang, at=f"{local:%H:%M}", tz=tz.key)
     else:
-        when = t("alerts.when.digest", lang, at=format_datetime(item.next_at, tz, lang) if item.next_at else "-")
+        when = t(
+            "alerts.when.digest", lang, at=format_datetime(item.next_at, tz, lang) if item.next_at else "-"
+        )
     line = f"**{name}**: {when}"
     if item.snoozed_until is not None:
         line += " " + t("alerts.when.snoozed", lang, until=format_datetime(item.snoozed_until, tz, lang))
@@ -341,14 +360,27 @@ def _status_text(sub: Subscription, lang: str) -> str:
     if sub.active:
         return t("alerts.settings.active", lang)
     reason = t(f"alerts.reason.{sub.status_reason or 'unknown'}", lang)
-    when = format_date(sub.status_changed_at.astimezone(sub.tz).date(), lang) if sub.status_changed_at else "-"
+    when = (
+        format_date(sub.status_changed_at.astimezone(sub.tz).date(), lang) if sub.status_changed_at else "-"
+    )
     return t("alerts.settings.stopped", lang, when=when, reason=reason)
 
 
 def _other_line(sub: Subscription, lang: str) -> str:
-    place = t(f"alerts.place.{sub.conversation_type}", lang) if sub.conversation_type in ("channel", "groupChat", "personal") else sub.conversation_type
+    place = (
+        t(f"alerts.place.{sub.conversation_type}", lang)
+        if sub.conversation_type in ("channel", "groupChat", "personal")
+        else sub.conversation_type
+    )
     who = sub.created_by_name or "-"
-    return t("alerts.settings.other", lang, place=place, who=who, status=_status_text(sub, lang), kinds=_kind_names(sub.kinds, lang))
+    return t(
+        "alerts.settings.other",
+        lang,
+        place=place,
+        who=who,
+        status=_status_text(sub, lang),
+        kinds=_kind_names(sub.kinds, lang),
+    )
 
 
 def _form(view: SubscriptionsView, lang: str) -> list[Element]:
@@ -393,7 +425,11 @@ def _form(view: SubscriptionsView, lang: str) -> list[Element]:
 def build_alerts_settings_card(view: SubscriptionsView, lang: str) -> Element:
     """/alerts: what this conversation receives and when, other conversations' state, and the controls."""
     sub = view.subscription
-    place = t(f"alerts.place.{view.conversation_type}", lang) if view.conversation_type in ("channel", "groupChat", "personal") else view.conversation_type
+    place = (
+        t(f"alerts.place.{view.conversation_type}", lang)
+        if view.conversation_type in ("channel", "groupChat", "personal")
+        else view.conversation_type
+    )
     body: list[Element] = [
         text(view.notice, weight="Bolder", color="Good") if view.notice else {},
         heading(t("alerts.settings.title", lang, place=place)),
@@ -419,7 +455,10 @@ def build_alerts_settings_card(view: SubscriptionsView, lang: str) -> Element:
             ]
     if view.others:
         others = list(view.others)[:10]
-        body += [subheading(t("alerts.settings.others", lang)), bullets([_other_line(o, lang) for o in others])]
+        body += [
+            subheading(t("alerts.settings.others", lang)),
+            bullets([_other_line(o, lang) for o in others]),
+        ]
         if len(view.others) > len(others):
             body.append(small(t("alerts.more", lang, count=len(view.others) - len(others))))
     actions: list[Element] = []

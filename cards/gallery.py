@@ -28,6 +28,8 @@ from bot.tenant.service import Section
 from bot.tenant.snapshots import Snapshot
 from bot.tenant.source import _demo_file
 from cards.alerts_demo import alert_entries
+from cards.devices_demo import device_entries
+from cards.diagnostics_demo import diagnostics_entries
 from cards.help import build_command_help_card, build_help_card, build_welcome_card
 from cards.mc import McView, build_mc_card, build_mc_history_card, build_mc_unknown_card
 from cards.tenant import build_posture_card, health_section, posture_section
@@ -119,6 +121,8 @@ def _entries() -> list[tuple[str, str, Callable[[str], dict[str, Any]]]]:
         ("help-status", "build_command_help_card", lambda lang: build_command_help_card(status_command, lang)),
         ("welcome", "build_welcome_card", build_welcome_card),
         *alert_entries(),
+        *device_entries(),
+        *diagnostics_entries(),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import COMMANDS, Command
+from bot.diagnostics.questions import examples as question_examples
 from bot.i18n import localized, t
 from cards.base import Element, bullets, card, command_action, container, heading, small, subheading, text
 
@@ -25,6 +26,9 @@ def build_help_card(lang: str, *, preface: str | None = None) -> Element:
         text(t("help.intro", lang)),
         subheading(t("help.commands", lang)),
         bullets(_command_lines(lang)),
+        subheading(t("diag.help.ask", lang)),
+        bullets([f"“{question}”" for question in question_examples(lang)]),
+        small(t("diag.help.paste", lang)),
         small(t("help.channel_hint", lang, name=t("app.name", lang))),
     ]
     actions = [command_action(f"/{command.name}", f"/{command.name}") for command in COMMANDS if command.name != "help"]
@@ -42,11 +46,18 @@ def build_command_help_card(command: Command, lang: str) -> Element:
                 text(f"`{command.usage}`"),
                 subheading(t("help.examples", lang)),
                 bullets([f"`{example}`" for example in command.examples]),
+                *_question_forms(command, lang),
             ]
         ),
         small(t("help.admin_only", lang)) if command.admin_only else {},
     ]
     return card(body, [command_action(command.examples[0], command.examples[0])] if command.examples else None, lang=lang)
+
+
+def _question_forms(command: Command, lang: str) -> list[Element]:
+    """The plain questions that reach ``command``, so help teaches both ways of asking."""
+    asked = question_examples(lang, command.name)
+    return [subheading(t("diag.help.also_ask", lang)), bullets([f"“{q}”" for q in asked])] if asked else []
 
 
 def build_welcome_card(lang: str) -> Element:

@@ -138,3 +138,59 @@ def card_action(verb: str, service_url: str, data: dict[str, Any] | None = None,
         replyToId="activity-1",
         value={"action": {"type": action_type, "id": "a1", "verb": verb, "data": data or {}}, "trigger": "manual"},
     )
+
+
+def file_message(
+    name: str, download_url: str, service_url: str, *, aad: str = USER_AAD, locale: str = "en-US",
+    conversation_type: str = "personal", text: str = "", file_type: str = "csv",
+) -> dict[str, Any]:
+    """A file sent to the bot in chat: Teams uploads it to OneDrive and attaches its download info."""
+    conversation = {"id": "a:personal-chat-1" if conversation_type == "personal" else f"{CHANNEL_ID};messageid=1",
+                    "conversationType": conversation_type}
+    return _base(
+        "message",
+        service_url,
+        conversation,
+        TENANT,
+        aad=aad,
+        text=text,
+        textFormat="plain",
+        locale=locale,
+        attachments=[
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "contentUrl": f"https://contoso-my.sharepoint.com/personal/aiko/Documents/Microsoft Teams Chat Files/{name}",
+                "name": name,
+                "content": {"downloadUrl": download_url, "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D",
+                            "fileType": file_type, "etag": "1"},
+            }
+        ],
+        entities=[{"type": "clientInfo", "locale": locale, "timezone": "Asia/Tokyo"}],
+    )
+
+
+def file_consent(
+    action: str, service_url: str, context: dict[str, Any], *, upload_url: str = "", name: str = "devices.csv",
+    locale: str = "en-US", aad: str = USER_AAD,
+) -> dict[str, Any]:
+    """The invoke Teams sends when the user accepts or declines a FileConsentCard."""
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if action == "accept":
+        value["uploadInfo"] = {
+            "contentUrl": f"https://contoso-my.sharepoint.com/personal/aiko/Documents/Applications/{name}",
+            "name": name,
+            "uploadUrl": upload_url,
+            "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C8C",
+            "fileType": "csv",
+            "etag": "1",
+        }
+    return _base(
+        "invoke",
+        service_url,
+        {"id": "a:personal-chat-1", "conversationType": "personal"},
+        TENANT,
+        aad=aad,
+        name="fileConsent/invoke",
+        locale=locale,
+        value=value,
+    )

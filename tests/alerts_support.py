@@ -7,14 +7,15 @@ these fakes stand in for the features other engineers build, never for our own c
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 import aiohttp
+from activities import ADMIN_AAD, TENANT
 from aiohttp.test_utils import TestServer
 
-from activities import ADMIN_AAD, TENANT
 from app import ALERTS, SERVICES, create_app
 from bot.alerts.sources import PostChange, ReadinessNumbers, SenderChange
 from bot.settings import load_settings
@@ -96,8 +97,9 @@ class AlertBot:
             return response.status, json.loads(text) if text else None
 
     async def close(self) -> None:
-        await self.session.close()
-        await self.server.close()
+        if not self.session.closed:
+            await self.session.close()
+            await self.server.close()
 
 
 async def start_alert_bot(database_url: str, clock: MovableClock, **env: str) -> AlertBot:
@@ -119,7 +121,12 @@ def channel_reference(service_url: str, conversation_id: str, tenant: str = TENA
     return {
         "bot": {"id": "28:00000000-0000-0000-0000-00000000b07", "name": "SMTP AUTH Readiness"},
         "user": {"id": "29:user-1", "name": "Aiko Tanaka"},
-        "conversation": {"id": conversation_id, "conversationType": "channel", "isGroup": True, "tenantId": tenant},
+        "conversation": {
+            "id": conversation_id,
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": tenant,
+        },
         "channelId": "msteams",
         "locale": "en-US",
         "serviceUrl": service_url,

@@ -1,10 +1,18 @@
-"""Checks every card must pass: the official Adaptive Card 1.5 schema, and phone readability."""
+"""Checks every card must pass: the official Adaptive Card 1.5 schema, and phone readability.
+
+Teams also renders chart elements (``Chart.Donut``, ``Chart.HorizontalBar``...) that the 1.5 schema
+does not know. Each chart is checked against a small schema of Teams' documented chart shape
+(``schemas/adaptive-card-charts/charts.schema.json``) and must carry a ``fallback`` element that
+reads as text; the rest of the card is checked against the official schema with every chart
+replaced by its fallback, which is exactly what a host without charts renders.
+"""
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Iterator
 
 import jsonschema
@@ -16,6 +24,44 @@ def _validator() -> jsonschema.Draft6Validator:
     text = resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text(encoding="utf-8")
     schema = json.loads(text)
     return jsonschema.Draft6Validator(schema)
+
+
+CHART_SCHEMA = Path(__file__).parent / "schemas" / "adaptive-card-charts" / "charts.schema.json"
+
+
+@lru_cache(maxsize=1)
+def _chart_validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(json.loads(CHART_SCHEMA.read_text(encoding="utf-8")))
+
+
+def is_chart(node: Any) -> bool:
+    return isinstance(node, dict) and isinstance(node.get("type"), str) and node["type"].startswith("Chart.")
+
+
+def without_charts(node: Any) -> Any:
+    """The card as a host without chart support renders it: every chart replaced by its fallback."""
+    if is_chart(node):
+        fallback = node.get("fallback")
+        return without_charts(fallback) if isinstance(fallback, dict) else None
+    if isinstance(node, dict):
+        return {key: without_charts(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [item for item in (without_charts(value) for value in node) if item is not None]
+    return node
+
+
+def chart_problems(card: dict[str, Any]) -> list[str]:
+    problems = []
+    for element in _walk(card):
+        if not is_chart(element):
+            continue
+        for error in _chart_validator().iter_errors(element):
+            problems.append(f"chart {element['type']}: {error.message} at {list(error.absolute_path)}")
+        fallback = element.get("fallback")
+        texts = [e for e in _walk(fallback) if e.get("type") in ("TextBlock", "FactSet", "RichTextBlock")] if isinstance(fallback, dict) else []
+        if not texts:
+            problems.append(f"chart {element['type']} without a text fallback (hosts without charts would show nothing)")
+    return problems
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -30,7 +76,9 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def card_problems(card: dict[str, Any]) -> list[str]:
-    problems = [f"schema: {error.message} at {list(error.absolute_path)}" for error in _validator().iter_errors(card)]
+    plain = without_charts(card)
+    problems = [f"schema: {error.message} at {list(error.absolute_path)}" for error in _validator().iter_errors(plain)]
+    problems += chart_problems(card)
     if card.get("version") != "1.5":
         problems.append(f"version {card.get('version')} (Teams renders 1.5)")
     for element in _walk(card.get("body", [])):

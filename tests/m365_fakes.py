@@ -806,6 +806,10 @@ class FakeExchange(LoopbackServer, _FaultMixin):
         items = self.cmdlets[name]
         if name == "Get-CASMailbox" and str(parameters.get("ResultSize", "")).lower() != "unlimited":
             items = items[:1000]
+        if "Identity" in parameters:
+            items = _by_identity(items, str(parameters["Identity"]))
+            if not items:
+                return _object_not_found(name, str(parameters["Identity"]))
         items = [_select(i, request.query.get("$select")) for i in items]
         offset = int(request.query.get("$skiptoken", "0"))
         page: dict[str, Any] = {
@@ -820,6 +824,25 @@ class FakeExchange(LoopbackServer, _FaultMixin):
                 request.url.with_scheme("https").update_query({"$skiptoken": str(offset + self.page_size)})
             )
         return _json(200, page)
+
+
+_IDENTITY_FIELDS = ("Identity", "Name", "UserPrincipalName", "PrimarySmtpAddress", "ExternalDirectoryObjectId")
+
+
+def _by_identity(items: list[dict[str, Any]], identity: str) -> list[dict[str, Any]]:
+    """What ``-Identity`` selects: the object whose name, UPN, address or id it is (case-insensitive)."""
+    wanted = identity.strip().lower()
+    return [i for i in items if any(str(i.get(f) or "").lower() == wanted for f in _IDENTITY_FIELDS)][:1]
+
+
+def _object_not_found(cmdlet: str, identity: str) -> web.Response:
+    """The cmdlet's own error for ``-Identity`` naming nothing, as the REST endpoint wraps it."""
+    message = (
+        f"|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't be "
+        f"performed because object '{identity}' couldn't be found on 'TYCPR01A001DC01.JPNPR01A001.PROD.OUTLOOK.COM'."
+    )
+    return _json(400, {"error": {"code": "BadRequest", "message": "Bad request",
+                                 "details": [{"code": "Context", "target": cmdlet, "message": message}]}})
 
 
 # ------------------------------------------------------------------------------------------- data

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-
 from activities import ADMIN_AAD, CHANNEL_ID, TENANT, USER_AAD, card_action, channel_message, personal_message
 from alerts_support import (
     FixedReadiness,
@@ -17,31 +16,39 @@ from alerts_support import (
     ScriptedSenders,
     start_alert_bot,
 )
+from card_checks import assert_valid_card, card_text
+
 from bot.alerts import jobs
 from bot.alerts.sources import PostChange, PostDate, ReadinessNumbers, SenderChange, Sources
 from bot.alerts.subscriptions import SubscriptionStore
 from bot.timeline import When
-from card_checks import assert_valid_card, card_text
 
 JST = timezone(timedelta(hours=9))
 SUBSCRIBED_AT = datetime(2026, 11, 23, 12, 0, tzinfo=JST)  # "today", 38 days before 31 December in Tokyo
 
 
 @pytest.fixture
-async def bot(tmp_path, connector):
+async def bot(database_url, connector):
+    """The app on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
     clock = MovableClock(SUBSCRIBED_AT.astimezone(timezone.utc))
-    started = await start_alert_bot(f"sqlite+aiosqlite:///{tmp_path / 'alerts.db'}", clock)
+    started = await start_alert_bot(database_url, clock)
     yield started
     await started.close()
 
 
 async def subscribe_personal(bot, connector, args: str = "", **kwargs) -> None:
-    status, _ = await bot.post(personal_message(f"/subscribe {args}".strip(), connector.url, aad=ADMIN_AAD, **kwargs))
+    status, _ = await bot.post(
+        personal_message(f"/subscribe {args}".strip(), connector.url, aad=ADMIN_AAD, **kwargs)
+    )
     assert status == 200
 
 
 def alert_cards(connector) -> list[dict]:
-    return [card for card in connector.cards() if "You get this because" in card_text(card) or "購読しているため" in card_text(card)]
+    return [
+        card
+        for card in connector.cards()
+        if "You get this because" in card_text(card) or "購読しているため" in card_text(card)
+    ]
 
 
 async def at(bot, moment: datetime, job=jobs.countdown_job):
@@ -56,7 +63,9 @@ async def test_only_admins_may_subscribe_and_they_are_told_why(bot, connector):
     status, _ = await bot.post(personal_message("/subscribe", connector.url, aad=USER_AAD))
     assert status == 200
     [message] = connector.messages()
-    assert "Only the bot's admins" in message.activity["text"] and "ADMIN_USER_IDS" in message.activity["text"]
+    assert (
+        "Only the bot's admins" in message.activity["text"] and "ADMIN_USER_IDS" in message.activity["text"]
+    )
     assert await SubscriptionStore(bot.services.db.engine).all() == []
 
     connector.clear()
@@ -81,7 +90,12 @@ async def test_subscribe_options_and_unsubscribe_some_then_all(bot, connector):
     await subscribe_personal(bot, connector, "countdown mc en Asia/Tokyo 08:30")
     store = SubscriptionStore(bot.services.db.engine)
     [sub] = await store.all()
-    assert (sub.kinds, sub.lang, sub.timezone, sub.send_time) == (("countdown", "mc"), "en", "Asia/Tokyo", "08:30")
+    assert (sub.kinds, sub.lang, sub.timezone, sub.send_time) == (
+        ("countdown", "mc"),
+        "en",
+        "Asia/Tokyo",
+        "08:30",
+    )
     text = card_text(connector.cards()[-1])
     assert "next: 30 days left, on 1 December 2026 08:30 (Asia/Tokyo)" in text
 
@@ -115,7 +129,9 @@ async def test_alerts_card_for_a_non_admin_shows_but_offers_no_controls(bot, con
 # --- the countdown ladder across days ----------------------------------------------------------
 
 
-async def test_ladder_sends_each_rung_once_at_local_morning_and_only_the_latest_after_downtime(bot, connector):
+async def test_ladder_sends_each_rung_once_at_local_morning_and_only_the_latest_after_downtime(
+    bot, connector
+):
     bot.ctx.sources = Sources(readiness=FixedReadiness({TENANT: ReadinessNumbers(12, 9)}))
     await subscribe_personal(bot, connector, "countdown Asia/Tokyo")
     connector.clear()
@@ -131,8 +147,10 @@ async def test_ladder_sends_each_rung_once_at_local_morning_and_only_the_latest_
     assert "30 days left" in text and "end of December 2026" in text
     assert "31 December 2026" in text and "Asia/Tokyo" in text and "Microsoft gave a month" in text
     assert "Senders still on Basic auth" in text and "12" in text and "9" in text
-    assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Snooze 7 days", "Open readiness"]
-    assert card["actions"][2]["data"]["msteams"] == {"type": "imBack", "value": "/readiness"}
+    assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Snooze 7 days"]
+    [readiness] = [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    assert readiness["title"] == "Open readiness"
+    assert readiness["data"]["msteams"] == {"type": "imBack", "value": "/readiness"}
 
     # The same hour again, and the next hourly run: nothing new.
     assert (await at(bot, datetime(2026, 12, 1, 9, 0, tzinfo=JST))).due == 0
@@ -155,10 +173,16 @@ async def test_ladder_sends_each_rung_once_at_local_morning_and_only_the_latest_
 
 
 async def test_each_subscription_counts_in_its_own_zone(bot, connector):
-    await bot.post(personal_message("/subscribe countdown Asia/Tokyo", connector.url, aad=ADMIN_AAD,
-                                    conversation_id="a:tokyo"))
-    await bot.post(personal_message("/subscribe countdown Europe/London ja", connector.url, aad=ADMIN_AAD,
-                                    conversation_id="a:london"))
+    await bot.post(
+        personal_message(
+            "/subscribe countdown Asia/Tokyo", connector.url, aad=ADMIN_AAD, conversation_id="a:tokyo"
+        )
+    )
+    await bot.post(
+        personal_message(
+            "/subscribe countdown Europe/London ja", connector.url, aad=ADMIN_AAD, conversation_id="a:london"
+        )
+    )
     connector.clear()
     # 09:00 on 1 December in Tokyo is 00:00 UTC: Tokyo's 30-day rung is due, London's (09:00 GMT) is not.
     await at(bot, datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc))
@@ -181,7 +205,9 @@ async def test_channel_alert_is_a_new_post_not_a_reply(bot, connector):
 # --- buttons ----------------------------------------------------------------------------------
 
 
-def channel_invoke(verb: str, connector, data: dict, *, aad: str = ADMIN_AAD, conversation_id: str | None = None) -> dict:
+def channel_invoke(
+    verb: str, connector, data: dict, *, aad: str = ADMIN_AAD, conversation_id: str | None = None
+) -> dict:
     activity = card_action(verb, connector.url, data, aad=aad)
     activity["conversation"] = {
         "id": conversation_id or f"{CHANNEL_ID};messageid=1700000000001",
@@ -225,14 +251,18 @@ async def test_buttons_refuse_non_admins_and_tampered_payloads(bot, connector, c
     assert body["statusCode"] == 403
     caplog.set_level(logging.WARNING)
     # The channel's alert id pressed from the personal chat: not this conversation's alert.
-    status, body = await bot.post(channel_invoke("alerts.ack", connector, alert_data, conversation_id="a:personal-chat-1"))
+    status, body = await bot.post(
+        channel_invoke("alerts.ack", connector, alert_data, conversation_id="a:personal-chat-1")
+    )
     assert body["statusCode"] == 400
     for tampered in ({"alert": "'; DROP TABLE alert_ledger; --"}, {"alert": 42}, {}, {"alert": "0" * 36}):
         status, body = await bot.post(channel_invoke("alerts.snooze", connector, tampered))
         assert status == 200 and body["statusCode"] == 400, tampered
     rows = await bot.ctx.ledger.batch(alert_data["alert"])
     assert rows[0].acked_at is None
-    [sub] = [s for s in await SubscriptionStore(bot.services.db.engine).all() if s.conversation_type == "channel"]
+    [sub] = [
+        s for s in await SubscriptionStore(bot.services.db.engine).all() if s.conversation_type == "channel"
+    ]
     assert sub.snoozes == {}
 
 
@@ -241,7 +271,7 @@ async def test_snooze_holds_alerts_for_seven_days_then_only_the_latest_rung_goes
     connector.clear()
     await at(bot, datetime(2026, 12, 24, 9, 0, tzinfo=JST))  # the 7-day rung
     [card] = alert_cards(connector)
-    status, body = await bot.post(channel_invoke("alerts.snooze", connector, card["actions"][1]["data"]))
+    _, body = await bot.post(channel_invoke("alerts.snooze", connector, card["actions"][1]["data"]))
     assert "Snoozed until 31 December 2026 09:00 (Asia/Tokyo)" in card_text(body["value"])
     assert (await at(bot, datetime(2026, 12, 28, 9, 0, tzinfo=JST))).due == 0  # 3-day rung: snoozed
     assert (await at(bot, datetime(2026, 12, 30, 9, 0, tzinfo=JST))).due == 0  # 1-day rung: snoozed
@@ -255,8 +285,13 @@ MOVE = PostChange(
     post_id="MC786329",
     version_key="sha256:v5",
     title={"en": "Exchange Online retires Basic auth for SMTP AUTH", "ja": "SMTP AUTH の基本認証の廃止"},
-    summary={"en": ["The default-disable moved to the end of March 2027."], "ja": ["既定の無効化が 2027 年 3 月末に変更。"]},
-    dates=(PostDate({"en": "Disabled by default", "ja": "既定で無効化"}, When("month", 2027, 3, part="end")),),
+    summary={
+        "en": ["The default-disable moved to the end of March 2027."],
+        "ja": ["既定の無効化が 2027 年 3 月末に変更。"],
+    },
+    dates=(
+        PostDate({"en": "Disabled by default", "ja": "既定で無効化"}, When("month", 2027, 3, part="end")),
+    ),
     affects_countdown=True,
 )
 
@@ -286,15 +321,26 @@ async def test_a_new_post_version_is_one_alert_however_often_it_is_polled(bot, c
     await jobs.mc_job(bot.ctx)
     assert len(alert_cards(connector)) == 4
     typo = [card_text(c) for c in alert_cards(connector)[2:] if "Typo fixed." in card_text(c)]
-    assert len(typo) == 2 and any("The countdown is unchanged: still end of December 2026." in c for c in typo)
+    assert len(typo) == 2 and any(
+        "The countdown is unchanged: still end of December 2026." in c for c in typo
+    )
 
 
 async def test_sender_changes_are_grouped_per_run_and_never_repeated(bot, connector):
-    source = ScriptedSenders([
-        SenderChange(TENANT, "scanner@contoso.co.jp", "new", {"en": "printer, Basic auth", "ja": "複合機 (基本認証)"}),
-        SenderChange(TENANT, "app@contoso.co.jp", "gone", {"en": "quiet for 30 days", "ja": "30 日間送信なし"}),
-        SenderChange("other-tenant", "x@fabrikam.com", "new", {"en": "other tenant"}),
-    ])
+    source = ScriptedSenders(
+        [
+            SenderChange(
+                TENANT,
+                "scanner@contoso.co.jp",
+                "new",
+                {"en": "printer, Basic auth", "ja": "複合機 (基本認証)"},
+            ),
+            SenderChange(
+                TENANT, "app@contoso.co.jp", "gone", {"en": "quiet for 30 days", "ja": "30 日間送信なし"}
+            ),
+            SenderChange("other-tenant", "x@fabrikam.com", "new", {"en": "other tenant"}),
+        ]
+    )
     bot.ctx.sources = Sources(senders=source)
     await subscribe_personal(bot, connector, "senders")
     connector.clear()
@@ -315,7 +361,9 @@ async def test_sender_changes_are_grouped_per_run_and_never_repeated(bot, connec
 
 
 async def test_weekly_digest_on_monday_local_morning(bot, connector):
-    await subscribe_personal(bot, connector, "digest Asia/Tokyo")  # Monday 23 Nov 12:00: this week's is not owed
+    await subscribe_personal(
+        bot, connector, "digest Asia/Tokyo"
+    )  # Monday 23 Nov 12:00: this week's is not owed
     connector.clear()
     assert (await at(bot, datetime(2026, 11, 29, 23, 0, tzinfo=JST), jobs.digest_job)).due == 0
     assert (await at(bot, datetime(2026, 11, 30, 9, 0, tzinfo=JST), jobs.digest_job)).counts["sent"] == 1
@@ -334,8 +382,12 @@ async def test_removed_bot_and_lost_reference_deactivate_and_show_elsewhere(bot,
     from connector_fake import Fault
 
     await bot.post(channel_message("/subscribe countdown", connector.url, aad=ADMIN_AAD))
-    await bot.post(personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id="a:gone"))
-    await bot.post(personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id="a:fine"))
+    await bot.post(
+        personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id="a:gone")
+    )
+    await bot.post(
+        personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id="a:fine")
+    )
     await bot.services.conversations.delete(TENANT, "a:gone")  # the reference is lost
     connector.inject(CHANNEL_ID, Fault(status=403))  # the bot was removed from the team
     connector.clear()
@@ -360,7 +412,9 @@ async def test_removed_bot_and_lost_reference_deactivate_and_show_elsewhere(bot,
 async def test_throttled_send_waits_for_retry_after_and_arrives_once(bot, connector):
     from connector_fake import Fault
 
-    await bot.post(personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id="a:busy"))
+    await bot.post(
+        personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id="a:busy")
+    )
     connector.inject("a:busy", Fault(status=429, retry_after="1"), Fault(status=502))
     connector.clear()
     result = await at(bot, datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))
@@ -371,14 +425,20 @@ async def test_throttled_send_waits_for_retry_after_and_arrives_once(bot, connec
     assert len(connector.messages()) == 1
 
 
-async def test_a_hanging_connector_times_out_without_blocking_the_rest_and_is_retried_next_run(tmp_path, connector):
+async def test_a_hanging_connector_times_out_without_blocking_the_rest_and_is_retried_next_run(
+    tmp_path, connector
+):
     from connector_fake import Fault
 
     clock = MovableClock(SUBSCRIBED_AT.astimezone(timezone.utc))
-    bot = await start_alert_bot(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", clock, ALERTS_SEND_TIMEOUT_SECONDS="2")
+    bot = await start_alert_bot(
+        f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", clock, ALERTS_SEND_TIMEOUT_SECONDS="2"
+    )
     try:
         for cid in ("a:hung", "a:ok-1", "a:ok-2"):
-            await bot.post(personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id=cid))
+            await bot.post(
+                personal_message("/subscribe countdown", connector.url, aad=ADMIN_AAD, conversation_id=cid)
+            )
         connector.inject("a:hung", Fault(hang=True))
         connector.clear()
         first = await at(bot, datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc))

@@ -26,14 +26,22 @@ async def db(database_url):
     await database.close()
 
 
-def key(conversation: str = "19:chan@thread.tacv2", version: str = "rung-30", kind: str = "countdown") -> LedgerKey:
+def key(
+    conversation: str = "19:chan@thread.tacv2", version: str = "rung-30", kind: str = "countdown"
+) -> LedgerKey:
     return LedgerKey("tenant-1", conversation, kind, "default-disable@2026-12-31", version)
 
 
 def subscription(**overrides) -> Subscription:
     values = dict(
-        tenant_id="tenant-1", conversation_id="19:chan@thread.tacv2;messageid=42", conversation_type="channel",
-        kinds=("countdown", "mc"), lang="ja", timezone="Asia/Tokyo", send_time="09:00", created_by="admin",
+        tenant_id="tenant-1",
+        conversation_id="19:chan@thread.tacv2;messageid=42",
+        conversation_type="channel",
+        kinds=("countdown", "mc"),
+        lang="ja",
+        timezone="Asia/Tokyo",
+        send_time="09:00",
+        created_by="admin",
         created_by_name="Aiko Tanaka",
     )
     values.update(overrides)
@@ -159,6 +167,7 @@ async def test_events_are_recorded_once_per_post_version_and_per_changed_sender_
     assert await events.record_sender_changes([new], NOW) == 1  # back again: a new fact
     recorded = await events.recent(["sender"], NOW - timedelta(days=1))
     assert [(e.tenant_id, e.subject, e.version.split(":")[0]) for e in recorded] == [
-        ("tenant-1", "scanner@contoso.co.jp", "1"), ("tenant-1", "scanner@contoso.co.jp", "2"),
+        ("tenant-1", "scanner@contoso.co.jp", "1"),
+        ("tenant-1", "scanner@contoso.co.jp", "2"),
         ("tenant-1", "scanner@contoso.co.jp", "3"),
     ]

@@ -21,9 +21,9 @@ import json
 import logging
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
-from typing import AsyncIterator, Callable
 
 from bot.alerts.config import alert_settings
 from bot.alerts.jobs import AlertContext, due_now, run_all
@@ -41,19 +41,25 @@ def parse_at(raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{raw}' is not an ISO date-time (e.g. 2026-12-24T09:00+09:00)") from None
+        raise argparse.ArgumentTypeError(
+            f"'{raw}' is not an ISO date-time (e.g. 2026-12-24T09:00+09:00)"
+        ) from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"'{raw}' has no UTC offset; add one, e.g. +09:00 or Z")
     return moment.astimezone(timezone.utc)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot alerts", description="Rehearse or run proactive alerts.")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot alerts", description="Rehearse or run proactive alerts."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser("preview", help="print the alerts due at a moment, without sending")
     preview.add_argument("--at", type=parse_at, help="the moment (ISO 8601 with offset); default now")
     run = commands.add_parser("run-once", help="run every job once now and send what is due")
-    run.add_argument("--at", type=parse_at, help="act as if it were this moment (rehearsals with a test connector)")
+    run.add_argument(
+        "--at", type=parse_at, help="act as if it were this moment (rehearsals with a test connector)"
+    )
     return parser
 
 
@@ -66,7 +72,9 @@ def _clock(at: datetime | None) -> Callable[[], datetime]:
 
 
 @contextlib.asynccontextmanager
-async def _context(settings: Settings, clock: Callable[[], datetime], send: bool) -> AsyncIterator[AlertContext]:
+async def _context(
+    settings: Settings, clock: Callable[[], datetime], send: bool
+) -> AsyncIterator[AlertContext]:
     database = Database(settings.database_url)
     await database.open()
     try:
@@ -112,7 +120,10 @@ async def run_once(settings: Settings, at: datetime | None) -> int:
         if not await ctx.lease.acquire(clock()):
             state = await ctx.lease.state()
             until = state.expires_at.isoformat() if state else "?"
-            print(f"another process runs the alert jobs (its lease lasts until {until}); nothing sent", file=sys.stderr)
+            print(
+                f"another process runs the alert jobs (its lease lasts until {until}); nothing sent",
+                file=sys.stderr,
+            )
             return 1
         keeper = asyncio.create_task(_keep_lease(ctx))
         try:
@@ -128,7 +139,9 @@ async def run_once(settings: Settings, at: datetime | None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("msrest", "msal", "urllib3", "botframework", "azure"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

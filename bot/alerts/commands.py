@@ -78,7 +78,9 @@ async def settings_view(services: Services, turn: TurnInput, notice: str | None 
         last = await _ledger(services).last_sent(key.tenant_id, conversation_id)
         for kind in sub.kinds:
             snoozed = sub.snoozed_until(kind)
-            item = KindSchedule(kind, last_sent=last.get(kind), snoozed_until=snoozed if snoozed and snoozed > now else None)
+            item = KindSchedule(
+                kind, last_sent=last.get(kind), snoozed_until=snoozed if snoozed and snoozed > now else None
+            )
             if kind == rules.COUNTDOWN:
                 rung = ladder.next_rung(services.timeline, now, sub.tz, sub.local_send_time)
                 if rung is not None:
@@ -106,8 +108,13 @@ async def _settings_card(services: Services, turn: TurnInput, notice: str | None
 
 
 async def _save(
-    services: Services, turn: TurnInput, existing: Subscription | None, kinds: tuple[str, ...],
-    lang: str | None, zone: str | None, send_time: str | None,
+    services: Services,
+    turn: TurnInput,
+    existing: Subscription | None,
+    kinds: tuple[str, ...],
+    lang: str | None,
+    zone: str | None,
+    send_time: str | None,
 ) -> Subscription:
     settings = alert_settings(services.settings)
     key = turn.conversation
@@ -126,8 +133,13 @@ async def _save(
         created_at=existing.created_at if existing else None,
     )
     saved = await _store(services).save(sub, turn.now)
-    log.info("alert subscription saved (%s, kinds=%s, lang=%s, tz=%s)", key.conversation_type, ",".join(kinds),
-             saved.lang, saved.timezone)
+    log.info(
+        "alert subscription saved (%s, kinds=%s, lang=%s, tz=%s)",
+        key.conversation_type,
+        ",".join(kinds),
+        saved.lang,
+        saved.timezone,
+    )
     return saved
 
 
@@ -168,8 +180,12 @@ async def unsubscribe(services: Services, turn: TurnInput) -> Reply:
     left = remove_kinds(existing.kinds, options.kinds) if options.kinds else ()
     if left:
         await _save(services, turn, existing, left, None, None, None)
-        notice = t("alerts.cmd.removed_kinds", turn.lang, kinds=_kind_list(options.kinds or (), turn.lang),
-                   left=_kind_list(left, turn.lang))
+        notice = t(
+            "alerts.cmd.removed_kinds",
+            turn.lang,
+            kinds=_kind_list(options.kinds or (), turn.lang),
+            left=_kind_list(left, turn.lang),
+        )
         return Reply.card(await _settings_card(services, turn, notice))
     await store.delete(key.tenant_id, key.conversation_id)
     log.info("alert subscription removed (%s)", key.conversation_type)
@@ -184,7 +200,9 @@ async def alerts(services: Services, turn: TurnInput) -> Reply:
 # --- /alerts card buttons ------------------------------------------------------------------
 
 
-def _form_values(data: dict[str, Any], lang: str) -> tuple[tuple[str, ...], str | None, str | None, str | None] | str:
+def _form_values(
+    data: dict[str, Any], lang: str
+) -> tuple[tuple[str, ...], str | None, str | None, str | None] | str:
     """Kinds, language, zone and time from the card's inputs; a message for the first bad one."""
     raw_kinds = data.get("kinds")
     kinds: tuple[str, ...] = ()
@@ -209,7 +227,9 @@ def _form_values(data: dict[str, Any], lang: str) -> tuple[tuple[str, ...], str 
     return kinds, chosen_lang, zone, send_time
 
 
-async def _save_from_card(services: Services, turn: TurnInput, data: dict[str, Any], notice_key: str) -> ActionResult:
+async def _save_from_card(
+    services: Services, turn: TurnInput, data: dict[str, Any], notice_key: str
+) -> ActionResult:
     values = _form_values(data, turn.lang)
     if isinstance(values, str):
         return ActionResult(message=values)
@@ -251,8 +271,10 @@ async def _own_alert(services: Services, turn: TurnInput, data: dict[str, Any]) 
         return None
     rows = await _ledger(services).batch(alert_id)
     key = turn.conversation
-    if not rows or rows[0].key.tenant_id != key.tenant_id or rows[0].key.conversation_id != base_conversation_id(
-        key.conversation_id
+    if (
+        not rows
+        or rows[0].key.tenant_id != key.tenant_id
+        or rows[0].key.conversation_id != base_conversation_id(key.conversation_id)
     ):
         log.warning("alert button refused: the alert is not from this conversation")
         return None
@@ -277,7 +299,9 @@ async def acknowledge(services: Services, turn: TurnInput, data: dict[str, Any])
     rows = await _own_alert(services, turn, data)
     if rows is None:
         return ActionResult(message=t("alerts.button.invalid", turn.lang), status=400)
-    await _ledger(services).acknowledge(rows[0].batch, turn.user_aad_id or turn.user_id or "", turn.user_name, turn.now)
+    await _ledger(services).acknowledge(
+        rows[0].batch, turn.user_aad_id or turn.user_id or "", turn.user_name, turn.now
+    )
     rows = await _ledger(services).batch(rows[0].batch)
     return ActionResult(card=await _rebuilt(services, turn, rows, turn.now))
 

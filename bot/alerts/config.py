@@ -6,9 +6,9 @@ module; a bad value raises ``SettingsError`` naming it, and the bot stops at sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
-from typing import Mapping
 
 from bot.alerts.subscriptions import normalise_time
 from bot.settings import Settings, SettingsError
@@ -20,7 +20,7 @@ class AlertSettings:
     mc_poll_minutes: int = 60
     send_time: str = "09:00"  # default local send time for new subscriptions
     senders_at_utc: time = time(0, 10)  # daily sender discovery (09:10 in Tokyo)
-    concurrency: int = 8  # messages in flight at once during a fan-out
+    concurrency: int = 16  # messages being prepared or sent at once during a fan-out
     send_timeout: float = 15.0  # seconds for one message before it is left for the next run
     startup_delay: float = 30.0  # first catch-up run after start
 
@@ -57,7 +57,7 @@ def parse_alert_settings(env: Mapping[str, str]) -> AlertSettings:
         mc_poll_minutes=_int(env, "MC_POLL_MINUTES", 60, 5, 1440),
         send_time=_time(env, "ALERTS_SEND_TIME", "09:00"),
         senders_at_utc=time(int(hour), int(minute)),
-        concurrency=_int(env, "ALERTS_CONCURRENCY", 8, 1, 32),
+        concurrency=_int(env, "ALERTS_CONCURRENCY", 16, 1, 32),
         send_timeout=float(_int(env, "ALERTS_SEND_TIMEOUT_SECONDS", 15, 2, 120)),
     )
 

@@ -14,11 +14,12 @@ import asyncio
 import logging
 import random
 from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
-from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from bot.alerts.ledger import Ledger
 from bot.alerts.ratelimit import RateLimiter
@@ -94,9 +95,19 @@ def classify(status: int, retry_after: str | None = None, now: datetime | None =
     return Rejected(reason, status)
 
 
+Gate = Callable[[], Awaitable[Any]]
+
+
 class CardSender(Protocol):
-    async def send(self, conversation: ConversationRecord, card: Mapping[str, Any]) -> str | None:
-        """Post ``card`` as a new message; return the new activity id. Raises ``DeliveryError``."""
+    async def send(
+        self, conversation: ConversationRecord, card: Mapping[str, Any], *, gate: Gate, timeout: float
+    ) -> str | None:
+        """Post ``card`` as a new message; return the new activity id. Raises ``DeliveryError``.
+
+        ``gate`` (the rate limiter) is awaited right before the HTTP request, after the SDK's own
+        preparation, so what the limiter counts is as close as possible to what the connector sees;
+        ``timeout`` bounds the request alone, not the wait at the gate.
+        """
         ...
 
 
@@ -163,7 +174,7 @@ class Deliverer:
     clock: UtcClock
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 15.0
-    concurrency: int = 8
+    concurrency: int = 16
     may_send: Callable[[], bool] = lambda: True  # False once the lease is lost or we are stopping
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
@@ -171,76 +182,156 @@ class Deliverer:
     async def fan_out(
         self, items: Sequence[Due], references: Mapping[tuple[str, str], ConversationRecord], render: Render
     ) -> Report:
+        """Claim a few messages ahead (one transaction per handful) and send them with a few workers.
+
+        Claims run at most about two handfuls ahead of the sends, so if the process dies, what it
+        claimed but never sent waits only for the claims to go stale (it was not sent: no duplicate).
+        """
         report = Report()
-        queue = iter(items)
+        workers = max(1, min(self.concurrency, len(items)))
+        ready: asyncio.Queue[tuple[Due, ConversationRecord, str] | None] = asyncio.Queue(
+            maxsize=self.concurrency
+        )
+
+        async def claimer() -> None:
+            try:
+                for start in range(0, len(items), self.concurrency):
+                    for claimed in await self._claim(
+                        items[start : start + self.concurrency], references, report
+                    ):
+                        await ready.put(claimed)
+            finally:
+                for _ in range(workers):
+                    await ready.put(None)
 
         async def worker() -> None:
-            for due in queue:
-                report.outcomes.append(await self.deliver(due, references.get((due.tenant_id, due.conversation_id)), render))
+            while (claimed := await ready.get()) is not None:
+                due, reference, batch = claimed
+                report.outcomes.append(await self._render_and_send(due, reference, batch, render))
 
-        workers = max(1, min(self.concurrency, len(items)))
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        await asyncio.gather(claimer(), *(worker() for _ in range(workers)))
         return report
 
-    async def deliver(self, due: Due, reference: ConversationRecord | None, render: Render) -> Outcome:
-        """One message, start to finish; never raises except on cancellation."""
-        if not self.may_send():
-            return Outcome(due, Status.DEFERRED, error="not sending (lease lost or shutting down)")
-        if reference is None:
-            log.warning(
-                "%s alert not sent: no conversation reference for a %s subscription (bot removed?); "
-                "deactivating it", due.kind, due.subscription.conversation_type,
-            )
-            try:
-                await self.subscriptions.deactivate(due.tenant_id, due.conversation_id, REASON_REFERENCE_GONE, self.clock())
-            except Exception:  # noqa: BLE001 - the next run tries again
-                log.warning("could not deactivate the subscription", exc_info=True)
-            return Outcome(due, Status.NO_REFERENCE, error="no conversation reference")
+    async def _claim(
+        self, chunk: Sequence[Due], references: Mapping[tuple[str, str], ConversationRecord], report: Report
+    ) -> list[tuple[Due, ConversationRecord, str]]:
+        """Claim a handful; what cannot go (no reference, taken, database down) is reported here."""
+        candidates: list[tuple[Due, ConversationRecord]] = []
+        for due in chunk:
+            reference = references.get((due.tenant_id, due.conversation_id))
+            if not self.may_send():
+                report.outcomes.append(
+                    Outcome(due, Status.DEFERRED, error="not sending (lease lost or stopping)")
+                )
+            elif reference is None:
+                report.outcomes.append(await self._no_reference(due))
+            else:
+                candidates.append((due, reference))
+        now = self.clock()
+        singles = [(due, ref) for due, ref in candidates if len(due.keys) == 1]
+        claimed: list[tuple[Due, ConversationRecord, str | None]] = []
         try:
-            batch = await self.ledger.claim(due.keys, due.payloads, self.clock())
-        except Exception as error:  # noqa: BLE001 - database trouble: this one waits for the next run
-            log.warning("%s alert deferred: could not claim it (%s)", due.kind, type(error).__name__)
-            return Outcome(due, Status.DEFERRED, error=type(error).__name__)
-        if batch is None:
-            return Outcome(due, Status.SKIPPED)
+            batches = await self.ledger.claim_each(
+                [(due.keys[0], due.payloads[0]) for due, _ in singles], now
+            )
+            claimed.extend((due, ref, batch) for (due, ref), batch in zip(singles, batches))
+        except Exception as error:  # noqa: BLE001 - database trouble: these wait for the next run
+            log.warning("%d alerts deferred: could not claim them (%s)", len(singles), type(error).__name__)
+            report.outcomes.extend(
+                Outcome(due, Status.DEFERRED, error=type(error).__name__) for due, _ in singles
+            )
+        for due, ref in candidates:
+            if len(due.keys) == 1:
+                continue
+            try:
+                claimed.append((due, ref, await self.ledger.claim(due.keys, due.payloads, now)))
+            except Exception as error:  # noqa: BLE001 - as above
+                log.warning("%s alert deferred: could not claim it (%s)", due.kind, type(error).__name__)
+                report.outcomes.append(Outcome(due, Status.DEFERRED, error=type(error).__name__))
+        ready = []
+        for due, ref, batch in claimed:
+            if batch is None:
+                report.outcomes.append(Outcome(due, Status.SKIPPED))
+            else:
+                ready.append((due, ref, batch))
+        return ready
+
+    async def _no_reference(self, due: Due) -> Outcome:
+        log.warning(
+            "%s alert not sent: no conversation reference for a %s subscription (bot removed?); "
+            "deactivating it",
+            due.kind,
+            due.subscription.conversation_type,
+        )
+        try:
+            await self.subscriptions.deactivate(
+                due.tenant_id, due.conversation_id, REASON_REFERENCE_GONE, self.clock()
+            )
+        except Exception:  # noqa: BLE001 - the next run tries again
+            log.warning("could not deactivate the subscription", exc_info=True)
+        return Outcome(due, Status.NO_REFERENCE, error="no conversation reference")
+
+    async def _render_and_send(
+        self, due: Due, reference: ConversationRecord, batch: str, render: Render
+    ) -> Outcome:
         try:
             card = render(due, batch)
         except Exception as error:  # noqa: BLE001 - a bad payload must not stop the fan-out
             log.exception("could not build the %s alert card", due.kind)
             return await self._finish_failed(due, batch, 0, f"render: {type(error).__name__}")
+        if not self.may_send():
+            return await self._finish_failed(due, batch, 0, "not sending (lease lost or stopping)")
         return await self._send(due, reference, card, batch)
 
-    async def _send(self, due: Due, reference: ConversationRecord, card: Mapping[str, Any], batch: str) -> Outcome:
+    async def _send(
+        self, due: Due, reference: ConversationRecord, card: Mapping[str, Any], batch: str
+    ) -> Outcome:
         attempt = 0
         while True:
             attempt += 1
-            await self.limiter.acquire(due.tenant_id, due.conversation_id)
+
+            def gate() -> Awaitable[float]:
+                return self.limiter.acquire(due.tenant_id, due.conversation_id)
+
             try:
-                activity_id = await asyncio.wait_for(self.sender.send(reference, card), self.timeout)
+                activity_id = await self.sender.send(reference, card, gate=gate, timeout=self.timeout)
             except (Throttled, Transient) as error:
                 retry_after = error.retry_after if isinstance(error, Throttled) else None
                 if isinstance(error, Throttled):
-                    self.limiter.throttled(due.conversation_id, retry_after if retry_after is not None else self.policy.base)
+                    self.limiter.throttled(
+                        due.conversation_id, retry_after if retry_after is not None else self.policy.base
+                    )
                 too_long = retry_after is not None and retry_after > self.policy.max_retry_after
                 if attempt >= self.policy.attempts or too_long or not self.may_send():
-                    log.warning("%s alert not sent after %d attempts (%s); next run retries", due.kind, attempt, error)
+                    log.warning(
+                        "%s alert not sent after %d attempts (%s); next run retries", due.kind, attempt, error
+                    )
                     return await self._finish_failed(due, batch, attempt, str(error))
                 await self.sleep(backoff_delay(attempt, retry_after, self.policy, self.rng))
                 continue
             except Gone as error:
                 log.warning(
-                    "%s alert: the bot is no longer in this %s conversation (%s); deactivating its subscription",
-                    due.kind, due.subscription.conversation_type, error,
+                    "%s alert: the bot is no longer in this %s conversation (%s); "
+                    "deactivating its subscription",
+                    due.kind,
+                    due.subscription.conversation_type,
+                    error,
                 )
                 try:
                     now = self.clock()
                     await self.ledger.mark_gone(batch, str(error), now)
-                    await self.subscriptions.deactivate(due.tenant_id, due.conversation_id, REASON_BOT_REMOVED, now)
+                    await self.subscriptions.deactivate(
+                        due.tenant_id, due.conversation_id, REASON_BOT_REMOVED, now
+                    )
                 except Exception:  # noqa: BLE001 - logged; the next run meets the same 403/404
                     log.warning("could not record the removed conversation", exc_info=True)
                 return Outcome(due, Status.GONE, attempt, str(error), batch)
-            except (asyncio.TimeoutError, DeliveryTimeout):
-                log.warning("%s alert: the connector did not answer within %.0f s; next run retries", due.kind, self.timeout)
+            except (TimeoutError, DeliveryTimeout):
+                log.warning(
+                    "%s alert: the connector did not answer within %.0f s; next run retries",
+                    due.kind,
+                    self.timeout,
+                )
                 return await self._finish_failed(due, batch, attempt, "timeout")
             except DeliveryError as error:
                 log.warning("%s alert not sent (%s); next run retries", due.kind, error)
@@ -253,7 +344,9 @@ class Deliverer:
             except Exception as error:  # noqa: BLE001 - remembered in memory, written before the next claim
                 log.warning(
                     "%s alert sent, but the ledger could not record it yet (%s); it is kept in memory and "
-                    "written before anything else is claimed", due.kind, type(error).__name__,
+                    "written before anything else is claimed",
+                    due.kind,
+                    type(error).__name__,
                 )
             return Outcome(due, Status.SENT, attempt, None, batch)
 

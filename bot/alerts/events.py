@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,9 +46,14 @@ def sender_fact_hash(change: SenderChange) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
-def _event(row: Mapping[str, Any]) -> Event:
+def _event(row: Mapping[Any, Any]) -> Event:
     return Event(
-        int(row["id"]), row["kind"], row["tenant_id"], row["subject"], row["version"], row["payload"] or {},
+        int(row["id"]),
+        row["kind"],
+        row["tenant_id"],
+        row["subject"],
+        row["version"],
+        row["payload"] or {},
         row["created_at"],
     )
 
@@ -62,10 +68,18 @@ class EventStore:
         async with self._engine.begin() as conn:
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             for change in changes:
-                statement = dialect.insert(alert_events).values(
-                    kind=MC, tenant_id=GLOBAL_TENANT, subject=change.post_id[:255],
-                    version=change.version_key[:128], payload=post_change_to_data(change), created_at=now,
-                ).on_conflict_do_nothing(index_elements=["kind", "tenant_id", "subject", "version"])
+                statement = (
+                    dialect.insert(alert_events)
+                    .values(
+                        kind=MC,
+                        tenant_id=GLOBAL_TENANT,
+                        subject=change.post_id[:255],
+                        version=change.version_key[:128],
+                        payload=post_change_to_data(change),
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["kind", "tenant_id", "subject", "version"])
+                )
                 new += (await conn.execute(statement)).rowcount
         return new
 
@@ -78,23 +92,34 @@ class EventStore:
                 tenant, subject = change.tenant_id.lower(), change.upn.lower()[:255]
                 fact = sender_fact_hash(change)
                 history = (
-                    await conn.execute(
-                        sa.select(c.version).where(c.kind == SENDER, c.tenant_id == tenant, c.subject == subject)
-                        .order_by(c.id.desc())
+                    (
+                        await conn.execute(
+                            sa.select(c.version)
+                            .where(c.kind == SENDER, c.tenant_id == tenant, c.subject == subject)
+                            .order_by(c.id.desc())
+                        )
                     )
-                ).scalars().all()
+                    .scalars()
+                    .all()
+                )
                 if history and history[0].split(":", 1)[-1] == fact:
                     continue  # unchanged: already told (or being told)
                 await conn.execute(
                     alert_events.insert().values(
-                        kind=SENDER, tenant_id=tenant, subject=subject, version=f"{len(history) + 1}:{fact}",
-                        payload=sender_change_to_data(change), created_at=now,
+                        kind=SENDER,
+                        tenant_id=tenant,
+                        subject=subject,
+                        version=f"{len(history) + 1}:{fact}",
+                        payload=sender_change_to_data(change),
+                        created_at=now,
                     )
                 )
                 new += 1
         return new
 
-    async def recent(self, kinds: Iterable[str], since: datetime, tenant_id: str | None = None) -> list[Event]:
+    async def recent(
+        self, kinds: Iterable[str], since: datetime, tenant_id: str | None = None
+    ) -> list[Event]:
         c = alert_events.c
         query = sa.select(alert_events).where(c.kind.in_(list(kinds)), c.created_at >= since).order_by(c.id)
         if tenant_id is not None:

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,8 +24,8 @@ from bot.alerts import ladder, rules
 from bot.alerts.config import AlertSettings
 from bot.alerts.delivery import Deliverer, Report
 from bot.alerts.events import MC, SENDER, EventStore
-from bot.alerts.ledger import Ledger
 from bot.alerts.lease import Lease
+from bot.alerts.ledger import Ledger
 from bot.alerts.render import Marks, numbers_to_data, render_alert
 from bot.alerts.rules import COUNTDOWN, DIGEST, MESSAGE_CENTER, SENDERS, Due
 from bot.alerts.sources import PostChange, ReadinessNumbers, SenderChange, Sources
@@ -79,7 +80,11 @@ class JobResult:
     skipped: str | None = None  # why the job did nothing (another process holds the lease)
 
     def summary(self) -> dict[str, Any]:
-        line: dict[str, Any] = {"job": self.job, "due": self.due, **{k: v for k, v in self.counts.items() if v}}
+        line: dict[str, Any] = {
+            "job": self.job,
+            "due": self.due,
+            **{k: v for k, v in self.counts.items() if v},
+        }
         if self.recorded:
             line["recorded"] = self.recorded
         if self.skipped:
@@ -156,7 +161,12 @@ async def _enrich(ctx: AlertContext, due: Due, now: datetime, numbers: _Numbers)
         [payload] = due.payloads
         target = date.fromisoformat(payload["target_day"])
         days = (target - now.astimezone(sub.tz).date()).days
-        enriched = {**payload, **base, "days_left": days, "numbers": numbers_to_data(await numbers.get(sub.tenant_id))}
+        enriched = {
+            **payload,
+            **base,
+            "days_left": days,
+            "numbers": numbers_to_data(await numbers.get(sub.tenant_id)),
+        }
         return replace(due, payloads=(enriched,))
     if due.kind == MESSAGE_CENTER:
         upcoming = _next_countdown(ctx, sub, now)
@@ -168,10 +178,13 @@ async def _enrich(ctx: AlertContext, due: Due, now: datetime, numbers: _Numbers)
     week_ago = now - timedelta(days=7)
     events = await ctx.events.recent([MC, SENDER], week_ago)
     posts = [e.payload.get("title") or {"en": e.subject} for e in events if e.kind == MC]
-    senders = Counter(str(e.payload.get("change")) for e in events if e.kind == SENDER and e.tenant_id == sub.tenant_id)
+    senders = Counter(
+        str(e.payload.get("change")) for e in events if e.kind == SENDER and e.tenant_id == sub.tenant_id
+    )
     upcoming = _next_countdown(ctx, sub, now)
     enriched = {
-        **payload, **base,
+        **payload,
+        **base,
         "milestone": upcoming[0].id if upcoming else None,
         "target_day": upcoming[1].isoformat() if upcoming else None,
         "days_left": upcoming[2] if upcoming else None,

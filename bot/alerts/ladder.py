@@ -51,11 +51,16 @@ def countdown_milestones(timeline: Timeline) -> list[Milestone]:
 def ladder(milestone: Milestone, tz: ZoneInfo, send_time: time) -> list[Rung]:
     assert milestone.when is not None
     target = milestone.when.last_day()
-    return [Rung(milestone, target, days, local_moment(target - timedelta(days=days), send_time, tz)) for days in RUNGS]
+    return [
+        Rung(milestone, target, days, local_moment(target - timedelta(days=days), send_time, tz))
+        for days in RUNGS
+    ]
 
 
-def due_rungs(timeline: Timeline, now: datetime, tz: ZoneInfo, send_time: time, not_before: datetime) -> list[Rung]:
-    """Per milestone still ahead (or today), the most recent rung due by ``now`` and not before ``not_before``.
+def due_rungs(
+    timeline: Timeline, now: datetime, tz: ZoneInfo, send_time: time, not_before: datetime
+) -> list[Rung]:
+    """Per milestone still ahead (or today): the latest rung due by ``now``, if not before ``not_before``.
 
     ``not_before`` is when the subscription started: a rung that came due before anyone asked for
     alerts is not owed.

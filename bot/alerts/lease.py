@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,8 @@ from bot.alerts.tables import alert_lease
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "alerts-scheduler"
+# A released lease "expired" long ago, so any clock (even a rehearsal's --at in the past) may take it.
+RELEASED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,14 @@ class LeaseState:
 
 
 class Lease:
-    def __init__(self, engine: AsyncEngine, holder: str, *, ttl: timedelta = timedelta(seconds=60),
-                 name: str = LEASE_NAME) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        holder: str,
+        *,
+        ttl: timedelta = timedelta(seconds=60),
+        name: str = LEASE_NAME,
+    ) -> None:
         self._engine = engine
         self.holder = holder
         self.ttl = ttl
@@ -58,7 +66,11 @@ class Lease:
                     async with conn.begin_nested():
                         await conn.execute(
                             alert_lease.insert().values(
-                                name=self.name, holder=self.holder, term=1, acquired_at=now, expires_at=expires
+                                name=self.name,
+                                holder=self.holder,
+                                term=1,
+                                acquired_at=now,
+                                expires_at=expires,
                             )
                         )
                 except IntegrityError:
@@ -74,14 +86,20 @@ class Lease:
                 updated = await conn.execute(
                     alert_lease.update()
                     .where(c.name == self.name, c.holder == holder, c.term == term)
-                    .values(holder=self.holder, term=new_term, expires_at=expires,
-                            **({} if holder == self.holder else {"acquired_at": now}))
+                    .values(
+                        holder=self.holder,
+                        term=new_term,
+                        expires_at=expires,
+                        **({} if holder == self.holder else {"acquired_at": now}),
+                    )
                 )
                 if updated.rowcount != 1:
                     self.valid_until = None
                     return False
                 if holder != self.holder:
-                    log.info("alerts lease taken over (term %d; the previous holder's lease had expired)", new_term)
+                    log.info(
+                        "alerts lease taken over (term %d; the previous holder's lease had expired)", new_term
+                    )
                 term = new_term
         if self.term != term:
             log.info("this process now runs the alert jobs (lease term %d)", term)
@@ -97,12 +115,14 @@ class Lease:
             await conn.execute(
                 alert_lease.update()
                 .where(alert_lease.c.name == self.name, alert_lease.c.holder == self.holder)
-                .values(expires_at=now)
+                .values(expires_at=RELEASED)
             )
         self.valid_until = None
 
     async def state(self) -> LeaseState | None:
         c = alert_lease.c
         async with self._engine.connect() as conn:
-            row = (await conn.execute(sa.select(c.holder, c.term, c.expires_at).where(c.name == self.name))).first()
+            row = (
+                await conn.execute(sa.select(c.holder, c.term, c.expires_at).where(c.name == self.name))
+            ).first()
         return LeaseState(*row) if row else None

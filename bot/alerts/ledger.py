@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,26 +65,41 @@ class LedgerRow:
     last_error: str | None
 
 
-def _row(raw: Mapping[str, Any]) -> LedgerRow:
+def _row(raw: Mapping[Any, Any]) -> LedgerRow:
     key = LedgerKey(raw["tenant_id"], raw["conversation_id"], raw["kind"], raw["subject"], raw["version"])
     return LedgerRow(
-        id=int(raw["id"]), key=key, batch=raw["batch"], state=raw["state"], holder=raw["holder"],
-        attempts=int(raw["attempts"]), claimed_at=raw["claimed_at"], sent_at=raw["sent_at"],
-        activity_id=raw["activity_id"], payload=raw["payload"] or {}, acked_by=raw["acked_by"],
-        acked_by_name=raw["acked_by_name"], acked_at=raw["acked_at"], last_error=raw["last_error"],
+        id=int(raw["id"]),
+        key=key,
+        batch=raw["batch"],
+        state=raw["state"],
+        holder=raw["holder"],
+        attempts=int(raw["attempts"]),
+        claimed_at=raw["claimed_at"],
+        sent_at=raw["sent_at"],
+        activity_id=raw["activity_id"],
+        payload=raw["payload"] or {},
+        acked_by=raw["acked_by"],
+        acked_by_name=raw["acked_by_name"],
+        acked_at=raw["acked_at"],
+        last_error=raw["last_error"],
     )
 
 
 def _key_clause(key: LedgerKey) -> Any:
     c = alert_ledger.c
     return sa.and_(
-        c.tenant_id == key.tenant_id, c.conversation_id == key.conversation_id, c.kind == key.kind,
-        c.subject == key.subject, c.version == key.version,
+        c.tenant_id == key.tenant_id,
+        c.conversation_id == key.conversation_id,
+        c.kind == key.kind,
+        c.subject == key.subject,
+        c.version == key.version,
     )
 
 
 class Ledger:
-    def __init__(self, engine: AsyncEngine, holder: str, *, stale_after: timedelta = timedelta(minutes=5)) -> None:
+    def __init__(
+        self, engine: AsyncEngine, holder: str, *, stale_after: timedelta = timedelta(minutes=5)
+    ) -> None:
         self._engine = engine
         self.holder = holder
         self.stale_after = stale_after
@@ -93,23 +109,42 @@ class Ledger:
 
     async def _insert_new(self, conn: AsyncConnection, values: dict[str, Any]) -> bool:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(alert_ledger).values(**values).on_conflict_do_nothing(
-            index_elements=["tenant_id", "conversation_id", "kind", "subject", "version"]
+        statement = (
+            dialect.insert(alert_ledger)
+            .values(**values)
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "conversation_id", "kind", "subject", "version"]
+            )
         )
         return (await conn.execute(statement)).rowcount == 1
 
     async def _claim_one(
         self, conn: AsyncConnection, key: LedgerKey, batch: str, payload: Mapping[str, Any], now: datetime
     ) -> bool:
-        claim = {"batch": batch, "state": CLAIMED, "holder": self.holder, "claimed_at": now, "payload": dict(payload)}
+        claim = {
+            "batch": batch,
+            "state": CLAIMED,
+            "holder": self.holder,
+            "claimed_at": now,
+            "payload": dict(payload),
+        }
         if await self._insert_new(conn, {**key.__dict__, **claim, "attempts": 1, "created_at": now}):
             return True
         current = (
-            await conn.execute(
-                sa.select(alert_ledger.c.id, alert_ledger.c.state, alert_ledger.c.attempts,
-                          alert_ledger.c.claimed_at, alert_ledger.c.holder).where(_key_clause(key))
+            (
+                await conn.execute(
+                    sa.select(
+                        alert_ledger.c.id,
+                        alert_ledger.c.state,
+                        alert_ledger.c.attempts,
+                        alert_ledger.c.claimed_at,
+                        alert_ledger.c.holder,
+                    ).where(_key_clause(key))
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if current is None or current["state"] in SETTLED:
             return False
         if current["state"] == CLAIMED:
@@ -118,12 +153,18 @@ class Ledger:
             log.warning(
                 "re-claiming %s alert %s for a conversation: its claim from %s by %s never finished "
                 "(that process died mid-send), so it may have been delivered once already",
-                key.kind, key.short(), current["claimed_at"].isoformat(), current["holder"],
+                key.kind,
+                key.short(),
+                current["claimed_at"].isoformat(),
+                current["holder"],
             )
         updated = await conn.execute(
             alert_ledger.update()
-            .where(alert_ledger.c.id == current["id"], alert_ledger.c.state == current["state"],
-                   alert_ledger.c.attempts == current["attempts"])
+            .where(
+                alert_ledger.c.id == current["id"],
+                alert_ledger.c.state == current["state"],
+                alert_ledger.c.attempts == current["attempts"],
+            )
             .values(**claim, attempts=current["attempts"] + 1, last_error=None)
         )
         return updated.rowcount == 1
@@ -142,6 +183,21 @@ class Ledger:
         except _Taken:
             return None
         return batch
+
+    async def claim_each(
+        self, items: Sequence[tuple[LedgerKey, Mapping[str, Any]]], now: datetime
+    ) -> list[str | None]:
+        """Claim single keys, each on its own, in one transaction: a batch id per claimed key, else None.
+
+        A fan-out claims a few messages ahead this way instead of one transaction per message.
+        """
+        await self.flush()
+        claimed: list[str | None] = []
+        async with self._engine.begin() as conn:
+            for key, payload in items:
+                batch = str(uuid.uuid4())
+                claimed.append(batch if await self._claim_one(conn, key, batch, payload, now) else None)
+        return claimed
 
     async def mark_sent(self, batch: str, activity_id: str | None, now: datetime) -> None:
         """Record the delivery; if the database is down, remember it and write it before the next claim."""
@@ -184,17 +240,20 @@ class Ledger:
         async with self._engine.begin() as conn:
             await conn.execute(
                 alert_ledger.update()
-                .where(alert_ledger.c.batch == batch, alert_ledger.c.state == CLAIMED,
-                       alert_ledger.c.holder == self.holder)
+                .where(
+                    alert_ledger.c.batch == batch,
+                    alert_ledger.c.state == CLAIMED,
+                    alert_ledger.c.holder == self.holder,
+                )
                 .values(state=state, last_error=error[:200])
             )
 
     async def states(self, kinds: Iterable[str], since: datetime) -> dict[LedgerKey, tuple[str, datetime]]:
         """State and claim time of every key of these kinds created since ``since``."""
         c = alert_ledger.c
-        query = sa.select(c.tenant_id, c.conversation_id, c.kind, c.subject, c.version, c.state, c.claimed_at).where(
-            c.kind.in_(list(kinds)), c.created_at >= since
-        )
+        query = sa.select(
+            c.tenant_id, c.conversation_id, c.kind, c.subject, c.version, c.state, c.claimed_at
+        ).where(c.kind.in_(list(kinds)), c.created_at >= since)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return {LedgerKey(*row[:5]): (row[5], row[6]) for row in rows}
@@ -211,8 +270,16 @@ class Ledger:
     async def batch(self, batch: str) -> list[LedgerRow]:
         async with self._engine.connect() as conn:
             rows = (
-                await conn.execute(sa.select(alert_ledger).where(alert_ledger.c.batch == batch).order_by(alert_ledger.c.id))
-            ).mappings().all()
+                (
+                    await conn.execute(
+                        sa.select(alert_ledger)
+                        .where(alert_ledger.c.batch == batch)
+                        .order_by(alert_ledger.c.id)
+                    )
+                )
+                .mappings()
+                .all()
+            )
         return [_row(row) for row in rows]
 
     async def acknowledge(self, batch: str, user_id: str, user_name: str | None, now: datetime) -> bool:
@@ -230,8 +297,11 @@ class Ledger:
         c = alert_ledger.c
         query = (
             sa.select(c.kind, sa.func.max(c.sent_at))
-            .where(c.tenant_id == tenant_id, c.conversation_id == base_conversation_id(conversation_id),
-                   c.state == SENT)
+            .where(
+                c.tenant_id == tenant_id,
+                c.conversation_id == base_conversation_id(conversation_id),
+                c.state == SENT,
+            )
             .group_by(c.kind)
         )
         async with self._engine.connect() as conn:

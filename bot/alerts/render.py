@@ -7,9 +7,10 @@ subscription's language and zone at send time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.alerts.rules import COUNTDOWN, DIGEST, MESSAGE_CENTER, SENDERS
@@ -60,7 +61,11 @@ def _milestone(timeline: Timeline, milestone_id: str | None) -> Milestone | None
 
 
 def render_alert(
-    kind: str, payloads: Sequence[Mapping[str, Any]], alert_id: str, timeline: Timeline, marks: Marks = Marks()
+    kind: str,
+    payloads: Sequence[Mapping[str, Any]],
+    alert_id: str,
+    timeline: Timeline,
+    marks: Marks = Marks(),
 ) -> dict[str, Any]:
     """The card for one alert message (one ledger batch)."""
     first = payloads[0]
@@ -71,16 +76,23 @@ def render_alert(
         milestone = _milestone(timeline, first["milestone"])
         if milestone is None:
             raise ValueError(f"unknown milestone {first['milestone']!r}")
-        view = CountdownAlertView(
-            milestone, date.fromisoformat(first["target_day"]), int(first["days_left"]),
-            numbers_from_data(first.get("numbers")), state,
+        countdown_view = CountdownAlertView(
+            milestone,
+            date.fromisoformat(first["target_day"]),
+            int(first["days_left"]),
+            numbers_from_data(first.get("numbers")),
+            state,
         )
-        return build_countdown_alert_card(view, lang)
+        return build_countdown_alert_card(countdown_view, lang)
     if kind == MESSAGE_CENTER:
         countdown = _milestone(timeline, first.get("countdown_milestone"))
-        return build_mc_alert_card(MessageCenterAlertView(post_change_from_data(first), state, countdown), lang)
+        return build_mc_alert_card(
+            MessageCenterAlertView(post_change_from_data(first), state, countdown), lang
+        )
     if kind == SENDERS:
-        return build_senders_alert_card(SendersAlertView([sender_change_from_data(p) for p in payloads], state), lang)
+        return build_senders_alert_card(
+            SendersAlertView([sender_change_from_data(p) for p in payloads], state), lang
+        )
     if kind == DIGEST:
         target = first.get("target_day")
         view = DigestView(

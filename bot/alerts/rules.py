@@ -7,9 +7,10 @@ run-once and the scheduler all ask the same question and get the same answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from bot.alerts import ladder
 from bot.alerts.events import MC, SENDER, Event
@@ -77,12 +78,18 @@ def countdown_due(sub: Subscription, timeline: Timeline, now: datetime, open_key
     for rung in ladder.due_rungs(timeline, now, sub.tz, sub.local_send_time, _started(sub)):
         key = _key(sub, COUNTDOWN, rung.subject, rung.version)
         if open_key(key):
-            payload = {"milestone": rung.milestone.id, "target_day": rung.target_day.isoformat(), "rung": rung.days}
+            payload = {
+                "milestone": rung.milestone.id,
+                "target_day": rung.target_day.isoformat(),
+                "rung": rung.days,
+            }
             owed.append(Due(COUNTDOWN, sub, (key,), (payload,)))
     return owed
 
 
-def message_center_due(sub: Subscription, events: Sequence[Event], now: datetime, open_key: OpenKey) -> list[Due]:
+def message_center_due(
+    sub: Subscription, events: Sequence[Event], now: datetime, open_key: OpenKey
+) -> list[Due]:
     if not sub.wants(MESSAGE_CENTER) or sub.is_snoozed(MESSAGE_CENTER, now):
         return []
     owed = []
@@ -138,4 +145,8 @@ def digest_due(sub: Subscription, now: datetime, open_key: OpenKey) -> list[Due]
 def next_digest(sub: Subscription, now: datetime) -> datetime:
     monday = week_start(now, sub)
     due_at = ladder.local_moment(monday, sub.local_send_time, sub.tz)
-    return due_at if due_at > now else ladder.local_moment(monday + timedelta(days=7), sub.local_send_time, sub.tz)
+    return (
+        due_at
+        if due_at > now
+        else ladder.local_moment(monday + timedelta(days=7), sub.local_send_time, sub.tz)
+    )

@@ -69,8 +69,11 @@ async def run_scheduled(ctx: AlertContext, name: str) -> None:
         if not ctx.stopping:
             await JOBS[name](ctx, None)
     except Exception as error:  # noqa: BLE001 - the boundary for scheduled work
-        log.error("alerts job %s failed this run (%s); it catches up on the next run", name, type(error).__name__,
-                  exc_info=True)
+        log.exception(
+            "alerts job %s failed this run (%s); it catches up on the next run",
+            name,
+            type(error).__name__,
+        )
     finally:
         if task is not None:
             ctx.running.discard(task)
@@ -106,22 +109,53 @@ class AlertScheduler:
         first = now + timedelta(seconds=settings.startup_delay)
         ttl = self.ctx.lease.ttl.total_seconds()
         add = self.scheduler.add_job
-        add(heartbeat, IntervalTrigger(seconds=ttl / 3), args=[self.ctx], id="alerts.lease",
-            replace_existing=True, next_run_time=now)
+        add(
+            heartbeat,
+            IntervalTrigger(seconds=ttl / 3),
+            args=[self.ctx],
+            id="alerts.lease",
+            replace_existing=True,
+            next_run_time=now,
+        )
         # Minutes past the hour are spread a little so several bots don't hit the connector at :00.
         minute = random.Random(self.ctx.holder).randrange(1, 5)
-        add(run_scheduled, CronTrigger(minute=minute), args=[self.ctx, "countdown"], id="alerts.countdown",
-            replace_existing=True, next_run_time=first)
-        add(run_scheduled, IntervalTrigger(minutes=settings.mc_poll_minutes), args=[self.ctx, "mc"], id="alerts.mc",
-            replace_existing=True, next_run_time=first + timedelta(seconds=5))
+        add(
+            run_scheduled,
+            CronTrigger(minute=minute),
+            args=[self.ctx, "countdown"],
+            id="alerts.countdown",
+            replace_existing=True,
+            next_run_time=first,
+        )
+        add(
+            run_scheduled,
+            IntervalTrigger(minutes=settings.mc_poll_minutes),
+            args=[self.ctx, "mc"],
+            id="alerts.mc",
+            replace_existing=True,
+            next_run_time=first + timedelta(seconds=5),
+        )
         at = settings.senders_at_utc
-        add(run_scheduled, CronTrigger(hour=at.hour, minute=at.minute), args=[self.ctx, "senders"],
-            id="alerts.senders", replace_existing=True)
-        add(run_scheduled, CronTrigger(minute=minute + 2), args=[self.ctx, "digest"], id="alerts.digest",
-            replace_existing=True, next_run_time=first + timedelta(seconds=10))
+        add(
+            run_scheduled,
+            CronTrigger(hour=at.hour, minute=at.minute),
+            args=[self.ctx, "senders"],
+            id="alerts.senders",
+            replace_existing=True,
+        )
+        add(
+            run_scheduled,
+            CronTrigger(minute=minute + 2),
+            args=[self.ctx, "digest"],
+            id="alerts.digest",
+            replace_existing=True,
+            next_run_time=first + timedelta(seconds=10),
+        )
         self.scheduler.start()
-        log.info("alert scheduler started (only the lease holder sends; Message Center checked every %d min)",
-                 settings.mc_poll_minutes)
+        log.info(
+            "alert scheduler started (only the lease holder sends; Message Center checked every %d min)",
+            settings.mc_poll_minutes,
+        )
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking work, let messages in flight finish (up to ``grace`` s), hand the lease back."""
@@ -130,7 +164,7 @@ class AlertScheduler:
             self.scheduler.shutdown(wait=False)
         running = [task for task in self.ctx.running if not task.done()]
         if running:
-            done, pending = await asyncio.wait(running, timeout=grace)
+            _, pending = await asyncio.wait(running, timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:
@@ -138,7 +172,9 @@ class AlertScheduler:
         try:
             await self.ctx.lease.release(self.ctx.clock())
         except Exception as error:  # noqa: BLE001 - it expires on its own
-            log.warning("could not hand the alerts lease back (%s); it expires by itself", type(error).__name__)
+            log.warning(
+                "could not hand the alerts lease back (%s); it expires by itself", type(error).__name__
+            )
 
 
 class AlertRuntime:
@@ -156,7 +192,9 @@ class AlertRuntime:
 async def start_alerts(services: Any, sender: CardSender) -> AlertRuntime:
     """Build the alert jobs for the app and start their scheduler (unless ALERTS_SCHEDULER=off)."""
     settings = alert_settings(services.settings)
-    ctx = build_context(services.db.engine, services.timeline, default_sources(services), settings, services.clock, sender)
+    ctx = build_context(
+        services.db.engine, services.timeline, default_sources(services), settings, services.clock, sender
+    )
     scheduler = AlertScheduler(ctx) if settings.scheduler else None
     if scheduler is not None:
         scheduler.start()

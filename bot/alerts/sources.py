@@ -8,8 +8,9 @@ are plain data: localized strings come as ``{"en": ..., "ja": ...}`` pairs and d
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 from bot.timeline import When
 

@@ -8,9 +8,10 @@ with a reason, so ``/alerts`` elsewhere can show what happened.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
-from typing import Any, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -23,10 +24,19 @@ KINDS: tuple[str, ...] = ("countdown", "mc", "senders", "digest")
 DEFAULT_KINDS: tuple[str, ...] = KINDS
 LANGUAGES = ("en", "ja")
 _KIND_WORDS = {
-    "countdown": "countdown", "ladder": "countdown", "カウントダウン": "countdown",
-    "mc": "mc", "messagecenter": "mc", "メッセージセンター": "mc",
-    "senders": "senders", "sender": "senders", "送信者": "senders",
-    "digest": "digest", "weekly": "digest", "ダイジェスト": "digest", "週次": "digest",
+    "countdown": "countdown",
+    "ladder": "countdown",
+    "カウントダウン": "countdown",
+    "mc": "mc",
+    "messagecenter": "mc",
+    "メッセージセンター": "mc",
+    "senders": "senders",
+    "sender": "senders",
+    "送信者": "senders",
+    "digest": "digest",
+    "weekly": "digest",
+    "ダイジェスト": "digest",
+    "週次": "digest",
 }
 _ALL_WORDS = {"all", "すべて", "全部"}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -135,7 +145,7 @@ def parse_options(args: str) -> Options:
     return Options(ordered, lang, zone, send_time, tuple(unknown))
 
 
-def _row_to_subscription(row: Mapping[str, Any]) -> Subscription:
+def _row_to_subscription(row: Mapping[Any, Any]) -> Subscription:
     values = dict(row)
     values["kinds"] = tuple(kind for kind in str(values["kinds"]).split(",") if kind in KINDS)
     values["snoozes"] = dict(values.get("snoozes") or {})
@@ -174,8 +184,14 @@ class SubscriptionStore:
     async def get(self, tenant_id: str, conversation_id: str) -> Subscription | None:
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(sa.select(alert_subscriptions).where(self._key(tenant_id, conversation_id)))
-            ).mappings().first()
+                (
+                    await conn.execute(
+                        sa.select(alert_subscriptions).where(self._key(tenant_id, conversation_id))
+                    )
+                )
+                .mappings()
+                .first()
+            )
         return _row_to_subscription(row) if row else None
 
     async def save(self, sub: Subscription, now: datetime) -> Subscription:
@@ -193,7 +209,9 @@ class SubscriptionStore:
                 sub = replace(sub, created_at=existing)
                 values = _values(sub)
                 await conn.execute(
-                    alert_subscriptions.update().where(self._key(sub.tenant_id, sub.conversation_id)).values(**values)
+                    alert_subscriptions.update()
+                    .where(self._key(sub.tenant_id, sub.conversation_id))
+                    .values(**values)
                 )
             else:
                 sub = replace(sub, created_at=sub.created_at or now)
@@ -206,7 +224,9 @@ class SubscriptionStore:
 
     async def delete(self, tenant_id: str, conversation_id: str) -> bool:
         async with self._engine.begin() as conn:
-            result = await conn.execute(alert_subscriptions.delete().where(self._key(tenant_id, conversation_id)))
+            result = await conn.execute(
+                alert_subscriptions.delete().where(self._key(tenant_id, conversation_id))
+            )
         return result.rowcount > 0
 
     async def all(self, tenant_id: str | None = None, *, active_only: bool = False) -> list[Subscription]:
@@ -230,7 +250,9 @@ class SubscriptionStore:
             )
         return result.rowcount > 0
 
-    async def snooze(self, tenant_id: str, conversation_id: str, kind: str, until: datetime, now: datetime) -> bool:
+    async def snooze(
+        self, tenant_id: str, conversation_id: str, kind: str, until: datetime, now: datetime
+    ) -> bool:
         sub = await self.get(tenant_id, conversation_id)
         if sub is None:
             return False

@@ -57,7 +57,9 @@ def _v4_tables(meta: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Tabl
         sa.Column("acked_by_name", sa.String(128)),
         sa.Column("acked_at", UTCDateTime),
         sa.Column("created_at", UTCDateTime, nullable=False),
-        sa.UniqueConstraint("tenant_id", "conversation_id", "kind", "subject", "version", name="uq_alert_ledger_key"),
+        sa.UniqueConstraint(
+            "tenant_id", "conversation_id", "kind", "subject", "version", name="uq_alert_ledger_key"
+        ),
         sa.Index("ix_alert_ledger_batch", "batch"),
         sa.Index("ix_alert_ledger_kind_created", "kind", "created_at"),
     )

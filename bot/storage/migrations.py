@@ -53,6 +53,12 @@ def _v2_tenant_data(conn: Connection) -> None:
     migrate_v2(conn)
 
 
+def _v3_devices(conn: Connection) -> None:
+    from bot.devices.tables import migrate_v3
+
+    migrate_v3(conn)
+
+
 def _v4_alerts(conn: Connection) -> None:
     from bot.alerts.tables import migrate_v4
 
@@ -62,6 +68,7 @@ def _v4_alerts(conn: Connection) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "conversation references for proactive messages", _v1_conversations),
     Migration(2, "Message Center version history and last good tenant snapshots", _v2_tenant_data),
+    Migration(3, "device inventory: devices, senders, audit trail, discovery state", _v3_devices),
     Migration(4, "proactive alerts: subscriptions, delivery ledger, events, scheduler lease", _v4_alerts),
 )
 

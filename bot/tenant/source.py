@@ -39,6 +39,28 @@ class TenantSource(Protocol):
         """'Authenticated SMTP' sign-ins, page by page, newest first as Graph returns them."""
         ...
 
+    # One sender, for /check (bot.diagnostics.gather). None always means "the tenant has no such thing".
+
+    async def user(self, upn: str) -> dict[str, Any] | None:
+        """The Entra user (id, userPrincipalName, displayName, mail, accountEnabled) by UPN or id."""
+        ...
+
+    async def per_user_mfa(self, upn: str) -> str | None:
+        """Legacy per-user MFA state: ``disabled``, ``enabled`` or ``enforced``."""
+        ...
+
+    async def cas_mailbox(self, upn: str) -> dict[str, Any] | None:
+        """Get-CASMailbox -Identity: the mailbox's own ``SmtpClientAuthenticationDisabled`` (None = inherits)."""
+        ...
+
+    async def exchange_user(self, upn: str) -> dict[str, Any] | None:
+        """Get-User -Identity: the ``AuthenticationPolicy`` assigned to the user (None = the org default)."""
+        ...
+
+    def user_sign_ins(self, upn: str, since: datetime, until: datetime) -> AsyncIterator[dict[str, Any]]:
+        """This user's 'Authenticated SMTP' sign-ins in the window, newest first."""
+        ...
+
 
 @lru_cache(maxsize=4)
 def _demo_file(name: str) -> dict[str, Any]:
@@ -78,3 +100,45 @@ class DemoSource:
 
         for event in demo_sign_ins(since, until):
             yield event
+
+    # The per-sender data lives in check.json; its mailboxes with their own SMTP AUTH setting are the
+    # ones tenant.json lists for /posture, so both views of the demo tenant agree.
+
+    def _check_user(self, upn: str) -> dict[str, Any] | None:
+        wanted = upn.strip().lower()
+        for user in _demo_file("check.json")["users"]:
+            if wanted in (str(user["userPrincipalName"]).lower(), str(user["id"]).lower()):
+                return dict(user)
+        return None
+
+    async def user(self, upn: str) -> dict[str, Any] | None:
+        user = self._check_user(upn)
+        return {key: user[key] for key in ("id", "userPrincipalName", "displayName", "mail", "accountEnabled")} if user else None
+
+    async def per_user_mfa(self, upn: str) -> str | None:
+        user = self._check_user(upn)
+        return str(user.get("perUserMfaState", "disabled")) if user else None
+
+    async def cas_mailbox(self, upn: str) -> dict[str, Any] | None:
+        wanted = upn.strip().lower()
+        for mailbox in _demo_file("tenant.json")["cas_mailboxes"]:
+            if wanted in (str(mailbox.get("UserPrincipalName", "")).lower(), str(mailbox.get("PrimarySmtpAddress", "")).lower()):
+                return dict(mailbox)
+        user = self._check_user(upn)
+        if user is None or not user.get("mailbox", True):
+            return None
+        address = user["userPrincipalName"]
+        return {"Identity": address, "UserPrincipalName": address, "PrimarySmtpAddress": address,
+                "SmtpClientAuthenticationDisabled": None}
+
+    async def exchange_user(self, upn: str) -> dict[str, Any] | None:
+        user = self._check_user(upn)
+        if user is None:
+            return None
+        return {"UserPrincipalName": user["userPrincipalName"], "AuthenticationPolicy": user.get("authenticationPolicy")}
+
+    async def user_sign_ins(self, upn: str, since: datetime, until: datetime) -> AsyncIterator[dict[str, Any]]:
+        wanted = upn.strip().lower()
+        async for event in self.sign_ins(since, until):
+            if str(event.get("userPrincipalName", "")).lower() == wanted:
+                yield event

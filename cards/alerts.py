@@ -242,7 +242,7 @@ def build_mc_alert_card(view: MessageCenterAlertView, lang: str) -> Element:
 
 def _sender_line(change: SenderChange, lang: str) -> str:
     description = localized(change.description, lang)
-    return f"`{change.upn}`: {description}" if description else f"`{change.upn}`"
+    return f"{change.upn}: {description}" if description else change.upn
 
 
 def _share_lines(sizes: Mapping[str, int], budget: int) -> dict[str, int]:

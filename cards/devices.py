@@ -139,7 +139,7 @@ class ReadinessView:
 
 def _device_line(device: Device) -> str:
     where = f" · {device.source_ip}" if device.source_ip else ""
-    return f"**{device.name}** · `{device.sender}`{where}"
+    return f"**{device.name}** · {device.sender}{where}"
 
 
 def _list_more(devices: Sequence[Device], lang: str, limit: int = MAX_LISTED) -> list[str]:
@@ -478,7 +478,7 @@ def build_device_unknown_card(name: str, suggestions: Sequence[str], lang: str, 
         text(t("devices.unknown.suggest" if suggestions else "devices.unknown.none", lang)),
     ]
     for suggestion in suggestions:
-        body.append(container([text(f"`{suggestion}`")], separator=True,
+        body.append(container([text(suggestion)], separator=True,
                               selectAction=command_action(suggestion[:40], f"/device {suggestion}")))
     return card(body, [command_action(t("devices.action.list_all", lang), "/devices")], lang=lang)
 
@@ -578,9 +578,9 @@ def build_scan_card(view: ScanView, lang: str) -> Element:
         (t("devices.scan.gone_senders", lang), format_count(len(result.gone_senders), lang)),
     ]))
     if result.new_senders:
-        body += [subheading(t("devices.scan.new_title", lang)), bullets([f"`{s}`" for s in result.new_senders[:MAX_LISTED]])]
+        body += [subheading(t("devices.scan.new_title", lang)), bullets(list(result.new_senders[:MAX_LISTED]))]
     if result.gone_senders:
-        body += [subheading(t("devices.scan.gone_title", lang)), bullets([f"`{s}`" for s in result.gone_senders[:MAX_LISTED]])]
+        body += [subheading(t("devices.scan.gone_title", lang)), bullets(list(result.gone_senders[:MAX_LISTED]))]
     body.append(small(t("devices.scan.auth_hint", lang)))
     return card(body, [command_action("/readiness", "/readiness"), command_action(t("devices.action.list_all", lang), "/devices")],
                 lang=lang)
@@ -595,10 +595,18 @@ class ImportView:
     summary: ImportSummary | None = None
     refused: ImportRefused | None = None
     demo: bool = False
+    pending_rows: int | None = None  # a big report being written in the background
+    failed: str | None = None  # the write failed and was rolled back
 
 
 def build_import_card(view: ImportView, lang: str) -> Element:
     body: list[Element] = [demo_banner(lang) if view.demo else {}, heading(t("devices.import.title", lang, name=view.file_name[:80]))]
+    if view.pending_rows is not None:
+        body.append(text(t("devices.import.pending", lang, rows=format_count(view.pending_rows, lang)), weight="Bolder"))
+        return card(body, None, lang=lang)
+    if view.failed is not None:
+        body.append(container([text(t("devices.import.failed", lang), weight="Bolder"), text(view.failed)], style="attention"))
+        return card(body, [command_action("/readiness", "/readiness")], lang=lang)
     if view.refused is not None:
         lines = view.refused.lines(lang)
         count = len(lines)

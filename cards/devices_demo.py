@@ -192,4 +192,8 @@ def device_entries() -> list[Entry]:
         ("scan-busy", "build_scan_card", _scan("busy")),
         ("import-done", "build_import_card", _import(True)),
         ("import-refused", "build_import_card", _import(False)),
+        ("import-pending", "build_import_card",
+         lambda lang: build_import_card(ImportView("SMTPAuthClients.csv", pending_rows=100_000, demo=True), lang)),
+        ("import-failed", "build_import_card",
+         lambda lang: build_import_card(ImportView("SMTPAuthClients.csv", failed="IntegrityError", demo=True), lang)),
     ]

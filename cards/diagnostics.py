@@ -148,7 +148,7 @@ def build_question_choice_card(question: str, choices: Sequence[Choice], lang: s
     key = "diag.q.choose" if len(choices) > 1 else "diag.q.choose_one"
     body: list[Element] = [heading(t("diag.q.choose_title", lang)), text(t(key, lang, text=_clip(question, 60)))]
     for choice in choices:
-        body += [text(f"`{choice.line}`", spacing="Medium"), small(choice.summary, spacing="None")]
+        body += [text(choice.line, spacing="Medium", fontType="Monospace"), small(choice.summary, spacing="None")]
         body.append(_button_row(command_action(t("diag.action.choose", lang, command=choice.line.split()[0]), choice.line)))
     return card(body, [command_action(t("action.help", lang), "/help")], lang=lang)
 

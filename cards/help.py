@@ -31,8 +31,10 @@ def build_help_card(lang: str, *, preface: str | None = None) -> Element:
         small(t("diag.help.paste", lang)),
         small(t("help.channel_hint", lang, name=t("app.name", lang))),
     ]
-    actions = [command_action(f"/{command.name}", f"/{command.name}") for command in COMMANDS if command.name != "help"]
-    return card(body, actions[:5], lang=lang)
+    # The three first questions of a new admin; more buttons do not fit a phone's width.
+    names = {command.name for command in COMMANDS}
+    starters = [name for name in ("status", "readiness", "timeline") if name in names]
+    return card(body, [command_action(f"/{name}", f"/{name}") for name in starters], lang=lang)
 
 
 def build_command_help_card(command: Command, lang: str) -> Element:
@@ -43,9 +45,9 @@ def build_command_help_card(command: Command, lang: str) -> Element:
         container(
             [
                 subheading(t("help.usage", lang)),
-                text(f"`{command.usage}`"),
+                text(command.usage, fontType="Monospace"),
                 subheading(t("help.examples", lang)),
-                bullets([f"`{example}`" for example in command.examples]),
+                bullets(list(command.examples)),
                 *_question_forms(command, lang),
             ]
         ),

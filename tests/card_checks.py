@@ -87,12 +87,14 @@ def card_problems(card: dict[str, Any]) -> list[str]:
                 problems.append(f"TextBlock without wrap (cut off on phones): {element.get('text', '')[:40]!r}")
             if not str(element.get("text", "")).strip():
                 problems.append("empty TextBlock")
+            if "`" in str(element.get("text", "")):
+                problems.append(f"backticks in a TextBlock (Teams shows them literally): {element.get('text', '')[:40]!r}")
         if element["type"] == "ColumnSet" and len(element.get("columns", [])) > 2:
             problems.append("ColumnSet with more than two columns (too wide for phones)")
         if element["type"] in ("Container", "ColumnSet") and not (element.get("items") or element.get("columns")):
             problems.append(f"empty {element['type']}")
-    if len(card.get("actions", [])) > 6:
-        problems.append("more than 6 actions (Teams hides the rest)")
+    if len(card.get("actions", [])) > 3:
+        problems.append("more than 3 buttons (they do not fit a phone's width)")
     if len(json.dumps(card).encode()) > 28_000:
         problems.append("card over 28 KB (Teams message size limit)")
     return problems

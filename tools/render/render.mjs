@@ -359,6 +359,7 @@ async function main() {
             page.evaluate(([p, wd, l]) => window.acRender(p, wd, l), [card.payload, width, card.lang]),
             30000, "rendering");
           result.errors.push(...r.errors.filter(e => !result.errors.includes(e)));
+          for (const note of r.notes || []) if (!result.notes.includes(note)) result.notes.push(note);
           for (const warn of r.warnings) {
             if (!result.warnings.some(x => x.message === warn.message && x.event === warn.event)) result.warnings.push(warn);
           }

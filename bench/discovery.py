@@ -248,7 +248,7 @@ def judge(result: dict[str, Any], expected_events: int, expected_pairs: int) -> 
 
 def print_report(result: dict[str, Any]) -> None:
     print(f"discovery over {result['events']:,} 'Authenticated SMTP' sign-ins ({result['pairs']:,} sender/IP pairs)")
-    print(f"  through: fake Graph on loopback (HTTPS, 1,000 per page) -> M365Client -> LiveSource -> Scanner.run")
+    print("  through: fake Graph on loopback (HTTPS, 1,000 per page) -> M365Client -> LiveSource -> Scanner.run")
     print(f"  time:        {result['seconds']:.2f} s wall; CPU: bot {result['bot_cpu_seconds']:.2f} s, "
           f"fake Graph {result['fake_graph_cpu_seconds']:.2f} s; load average {result['load_average']:.1f} on {result['cpus']} CPUs")
     print(f"  throughput:  {result['events_per_second']:,.0f} events/s   (target >= {EVENTS_PER_SECOND_TARGET:,})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.i18n import t
@@ -29,8 +30,22 @@ def card(body: list[Element], actions: list[Element] | None = None, *, lang: str
     return result
 
 
+# Teams' light theme draws Warning (yellow) and Good (light green) text too pale to read on white,
+# so text never uses them: warnings read in Attention red, good news in the default colour.
+_READABLE_COLOR = {"Warning": "Attention", "Good": None}
+_TAG_LIKE = re.compile(r"<([^<>\n]*)>")
+
+
 def text(value: str, **style: Any) -> Element:
-    """A TextBlock that always wraps: a phone screen must never cut a sentence off."""
+    """A TextBlock that always wraps (a phone must never cut a sentence off), in a readable colour.
+
+    ``<placeholder>`` becomes ``‹placeholder›`` because Teams takes it for an HTML tag and drops it.
+    """
+    if style.get("color") in _READABLE_COLOR:
+        color = _READABLE_COLOR[style.pop("color")]
+        if color:
+            style["color"] = color
+    value = _TAG_LIKE.sub(r"‹\1›", value)
     return {"type": "TextBlock", "text": value, "wrap": True, **style}
 
 
@@ -71,8 +86,12 @@ def two_columns(left: list[Element], right: list[Element]) -> Element:
 
 
 def command_action(title: str, command: str) -> Element:
-    """A button that sends ``command`` as if the user typed it (works in chats and channels)."""
-    return {"type": "Action.Submit", "title": title, "data": {"msteams": {"type": "imBack", "value": command}}}
+    """A button that runs ``command``: the bot reads ``data.command`` from the submitted value.
+
+    Plain data rather than Teams' ``imBack``: the Agents Playground fails on any ``msteams`` data,
+    and the bot answers both the same way.
+    """
+    return {"type": "Action.Submit", "title": title, "data": {"command": command}}
 
 
 def execute_action(title: str, verb: str, data: dict[str, Any] | None = None, **extra: Any) -> Element:

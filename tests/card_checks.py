@@ -115,3 +115,10 @@ def card_text(card: dict[str, Any]) -> str:
         for fact in element.get("facts", []) if isinstance(element.get("facts"), list) else []:
             parts.extend([fact.get("title", ""), fact.get("value", "")])
     return "\n".join(parts)
+
+
+def shown(value: str) -> str:
+    """``value`` as a card shows it (``<placeholder>`` becomes ``‹placeholder›``, see cards.base.text)."""
+    from cards.base import text
+
+    return str(text(value)["text"])

@@ -122,11 +122,6 @@ class FakeConnector:
         self.attempts.append(Attempt(cid, now, 200))
         return None
 
-    async def wait_for_messages(self, count: int, timeout: float = 10.0) -> None:
-        """Until ``count`` messages have arrived (raises TimeoutError otherwise)."""
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.messages()) >= count), timeout)
-
     @property
     def url(self) -> str:
         assert self.server is not None

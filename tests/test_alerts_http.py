@@ -150,7 +150,7 @@ async def test_ladder_sends_each_rung_once_at_local_morning_and_only_the_latest_
     assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Snooze 7 days"]
     [readiness] = [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
     assert readiness["title"] == "Open readiness"
-    assert readiness["data"]["msteams"] == {"type": "imBack", "value": "/readiness"}
+    assert readiness["data"] == {"command": "/readiness"}
 
     # The same hour again, and the next hourly run: nothing new.
     assert (await at(bot, datetime(2026, 12, 1, 9, 0, tzinfo=JST))).due == 0

@@ -106,7 +106,7 @@ async def test_two_processes_fanning_out_the_same_alerts_at_once_send_each_once(
         due_a = await jobs.due_now(a.ctx, RUNG_30, ["countdown"])
         due_b = await jobs.due_now(b.ctx, RUNG_30, ["countdown"])
         assert len(due_a) == len(due_b) == len(CHANNELS)
-        refs = await jobs._references(a.ctx, due_a)
+        refs = await jobs.references(a.ctx, due_a)
         report_a, report_b = await asyncio.gather(
             a.ctx.deliverer.fan_out(
                 due_a, refs, lambda due, batch: {"type": "AdaptiveCard", "version": "1.5", "body": []}

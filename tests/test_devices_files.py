@@ -4,7 +4,6 @@ FileInfoCard). OneDrive is a small fake on loopback that serves downloads and re
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -156,7 +155,7 @@ async def test_export_goes_through_file_consent_and_an_upload(make_bot, connecto
     assert content["sizeInBytes"] > 100 and context == content["declineContext"]
 
     connector.clear()
-    status, body = await bot.post(
+    status, _ = await bot.post(
         file_consent("accept", connector.url, context, upload_url=onedrive.url("/upload/session-1"), name=attachment["name"])
     )
     assert status == 200
@@ -199,3 +198,35 @@ def test_plain_http_is_refused_outside_local_mode():
     assert not allowed_url("http://127.0.0.1:8080/x", local_mode=False)
     assert allowed_url("http://127.0.0.1:8080/x", local_mode=True)
     assert not allowed_url("file:///etc/passwd", local_mode=True)
+
+
+async def test_a_100k_row_report_with_one_bad_line_is_refused_whole(make_bot, connector, onedrive):
+    bot = await make_bot(env=ADMIN_ENV)
+    rows = [f"sender{i:06d}@contoso.com,contoso.com,0,0,100,{i % 40},Basic" for i in range(100_000)]
+    rows[70_000] = "sender-bad@contoso.com,contoso.com,0,0,100,12,Kerberos"
+    rows.insert(50_000, "")  # blank lines are allowed anywhere
+    header = "Sender address,Domain,TLS 1.0 (%),TLS 1.1 (%),TLS 1.2 (%),Messages sent,Authentication Protocol"
+    await send_file(bot, onedrive, "big.csv", ("\r\n".join([header, *rows]) + "\r\n").encode(), aad=ADMIN_AAD)
+    [card] = connector.cards()
+    assert_valid_card(card)
+    text = card_text(card)
+    assert "Nothing was imported: 1 problem(s) to fix first." in text
+    assert "Line 70003: Authentication protocol must be Basic or OAuth (found 'Kerberos')." in text
+    assert await bot.services.devices.store().count() == 0
+
+
+async def test_a_big_report_is_written_after_the_turn_and_its_message_updated(make_bot, connector, onedrive):
+    bot = await make_bot(env=ADMIN_ENV)
+    rows = [f"sender{i:05d}@contoso.com,contoso.com,0,0,100,{i % 40},{'OAuth' if i % 4 == 0 else 'Basic'}" for i in range(6_000)]
+    header = "Sender address,Domain,TLS 1.0 (%),TLS 1.1 (%),TLS 1.2 (%),Messages sent,Authentication Protocol"
+    await send_file(bot, onedrive, "many.csv", ("\r\n".join([header, *rows]) + "\r\n").encode(), aad=ADMIN_AAD)
+    await bot.services.devices.idle()
+    [posted] = [s for s in connector.sent if s.type == "message" and s.method == "POST"]
+    assert "importing 6,000 rows now" in card_text(posted.cards[0])
+    [update] = [s for s in connector.sent if s.method == "PUT"]
+    assert update.reply_to == "activity-1"
+    result = update.cards[0]
+    assert_valid_card(result)
+    assert "Imported 6,000 rows for 6,000 senders (6,000 new devices" in card_text(result)
+    assert "4,500 Basic, 1,500 OAuth" in card_text(result)
+    assert await bot.services.devices.store().count() == 6_000

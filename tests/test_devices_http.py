@@ -189,7 +189,7 @@ async def test_device_detail_has_its_path_steps_and_close_matches_for_typos(make
     for card in (unknown, detail, sender):
         assert_valid_card(card)
     assert 'I don\'t know a device called "printer3f"' in card_text(unknown)
-    assert "`printer-3f`" in card_text(unknown)
+    assert "\nprinter-3f\n" in card_text(unknown)
     text = card_text(detail)
     assert "推奨:" in text and "手順" in text
     assert "printer-3f@contoso.com" in text
@@ -285,3 +285,24 @@ async def test_channel_export_points_to_the_personal_chat(make_bot, connector):
     await bot.post(channel_message("/devices export", connector.url))
     [message] = connector.messages()
     assert "personal chat" in message.activity["text"]
+
+
+async def test_without_an_outbox_the_scan_answers_in_the_turn(make_bot, connector):
+    bot = await make_bot(env=ADMIN_ENV)
+    bot.services.devices = None  # e.g. a harness without the Teams edge: no background scans, no progress messages
+    await bot.post(personal_message("/scan", connector.url, aad=ADMIN_AAD))
+    [card] = connector.cards()
+    assert_valid_card(card)
+    assert "read 1,924 sign-ins from 8 sender/IP pairs" in card_text(card)
+    assert [s.method for s in connector.sent if s.type == "message"] == ["POST"]
+
+
+def test_bad_device_settings_stop_the_bot_naming_them():
+    from bot.devices.config import parse_device_settings
+    from bot.settings import SettingsError
+
+    assert parse_device_settings({}).gone_days == 14
+    with pytest.raises(SettingsError, match="DEVICES_GONE_DAYS"):
+        parse_device_settings({"DEVICES_GONE_DAYS": "0"})
+    with pytest.raises(SettingsError, match="DEVICES_SCAN_DAYS: 'a month' is not a whole number"):
+        parse_device_settings({"DEVICES_SCAN_DAYS": "a month"})

@@ -73,7 +73,7 @@ async def test_an_unsure_question_offers_the_two_likeliest_commands(make_bot, co
     [card] = message.cards
     assert_valid_card(card)
     assert "どちらの意味でしょうか?" in card_text(card)
-    values = [a["data"]["msteams"]["value"] for a in buttons(card)]
+    values = [a["data"]["command"] for a in buttons(card)]
     assert values[:2] == ["/device scanner@contoso.com", "/check scanner@contoso.com"]
 
 

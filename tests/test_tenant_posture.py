@@ -26,9 +26,9 @@ def raw(security=False, org_disabled=False, mailboxes=(), policies=(), oauth=Tru
         (raw(security=True, org_disabled=False), "Security defaults are on", "セキュリティの既定値群が有効"),
         (raw(security=True, mailboxes=[("a@x", False)]), "only OAuth works", "OAuth だけ"),
         (raw(org_disabled=True), "Already disabled for the organisation and no mailbox overrides it", "個別に有効化したメールボックスもありません"),
-        (raw(org_disabled=True, mailboxes=[("a@x", False), ("b@x", False), ("c@x", True)]), "2 mailbox(es) override it", "2 個のメールボックスが個別に有効化"),
+        (raw(org_disabled=True, mailboxes=[("a@x", False), ("b@x", False), ("c@x", True)]), "mailboxes enabled on their own keep working with Basic auth until the final removal: 2", "2 個のメールボックスが個別に有効化"),
         (raw(org_disabled=False), "every mailbox that sends with Basic auth will stop", "すべてのメールボックスが 2026年12月末に送信できなくなります"),
-        (raw(org_disabled=False, mailboxes=[("a@x", False)]), "1 mailbox(es) are enabled explicitly", "個別に有効化されている 1 個"),
+        (raw(org_disabled=False, mailboxes=[("a@x", False)]), "Mailboxes enabled on their own keep working until the final removal: 1", "個別に有効化されている 1 個"),
         (raw(org_disabled=False, mailboxes=[("a@x", None), ("b@x", True)]), "every mailbox that sends with Basic auth will stop", "すべてのメールボックス"),
         ({"transport_config": []}, "could not read", "読み取れなかった"),
     ],
@@ -51,7 +51,7 @@ def test_notes_cover_modern_auth_policies_and_disabled_mailboxes():
     notes = " ".join(posture_notes(posture, "en"))
     assert "OAuth2ClientProfileEnabled $true" in notes
     assert "Strict" in notes and "Default" not in notes
-    assert "1 mailbox(es) have SMTP AUTH disabled" in notes
+    assert "Mailboxes with SMTP AUTH disabled on their own: 1" in notes
     assert posture_notes(parse_posture(raw()), "en") == []
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.alerts import ladder, rules
+from bot.alerts import rules
 from bot.alerts.config import AlertSettings
 from bot.alerts.delivery import Deliverer, Report
 from bot.alerts.events import MC, SENDER, EventStore
@@ -198,7 +198,8 @@ async def _enrich(ctx: AlertContext, due: Due, now: datetime, numbers: _Numbers)
 # --- the jobs ------------------------------------------------------------------------------
 
 
-async def _references(ctx: AlertContext, dues: Sequence[Due]) -> dict[tuple[str, str], ConversationRecord]:
+async def references(ctx: AlertContext, dues: Sequence[Due]) -> dict[tuple[str, str], ConversationRecord]:
+    """The stored conversation references the fan-out needs, by (tenant, conversation)."""
     tenants = {due.tenant_id for due in dues}
     found: dict[tuple[str, str], ConversationRecord] = {}
     for tenant in tenants:
@@ -219,7 +220,7 @@ async def _deliver(ctx: AlertContext, job: str, kind: str, now: datetime, record
     numbers = _Numbers(ctx.sources)
     dues = [await _enrich(ctx, due, now, numbers) for due in dues]
     assert ctx.deliverer is not None, "this context only previews"
-    report: Report = await ctx.deliverer.fan_out(dues, await _references(ctx, dues), _render(ctx))
+    report: Report = await ctx.deliverer.fan_out(dues, await references(ctx, dues), _render(ctx))
     result = JobResult(job, len(dues), report.counts(), recorded)
     log.info("alerts job %s: %s", job, result.summary())
     return result
@@ -290,7 +291,3 @@ async def run_all(ctx: AlertContext, now: datetime | None = None) -> list[JobRes
             log.exception("alerts job %s failed this run; the next run catches up", name)
             results.append(JobResult(name, skipped=f"failed: {type(error).__name__}"))
     return results
-
-
-def next_countdown_alert(ctx: AlertContext, sub: Subscription, now: datetime) -> ladder.Rung | None:
-    return ladder.next_rung(ctx.timeline, now, sub.tz, sub.local_send_time)

@@ -9,6 +9,7 @@ SQLite and PostgreSQL. Hosts are assumed to keep time with NTP: a skew far below
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.tables import alert_lease
+from bot.storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class Lease:
         self.name = name
         self.valid_until: datetime | None = None
         self.term: int | None = None
+        self._local = asyncio.Lock()
 
     def held(self, now: datetime) -> bool:
         """Whether this process may act now, by what it last wrote (no database round trip)."""
@@ -55,57 +58,52 @@ class Lease:
 
     async def acquire(self, now: datetime) -> bool:
         """Take or renew the lease; False if another live process holds it."""
-        c = alert_lease.c
-        expires = now + self.ttl
-        async with self._engine.begin() as conn:
-            current = (
-                await conn.execute(sa.select(c.holder, c.term, c.expires_at).where(c.name == self.name))
-            ).first()
-            if current is None:
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(
-                            alert_lease.insert().values(
-                                name=self.name,
-                                holder=self.holder,
-                                term=1,
-                                acquired_at=now,
-                                expires_at=expires,
-                            )
-                        )
-                except IntegrityError:
-                    self.valid_until = None
-                    return False
-                term = 1
-            else:
-                holder, term, expires_at = current
-                if holder != self.holder and expires_at > now:
-                    self.valid_until = None
-                    return False
-                new_term = term if holder == self.holder else term + 1
-                updated = await conn.execute(
-                    alert_lease.update()
-                    .where(c.name == self.name, c.holder == holder, c.term == term)
-                    .values(
-                        holder=self.holder,
-                        term=new_term,
-                        expires_at=expires,
-                        **({} if holder == self.holder else {"acquired_at": now}),
-                    )
-                )
-                if updated.rowcount != 1:
-                    self.valid_until = None
-                    return False
-                if holder != self.holder:
-                    log.info(
-                        "alerts lease taken over (term %d; the previous holder's lease had expired)", new_term
-                    )
-                term = new_term
+        async with self._local:  # the heartbeat and a job may ask at once
+            term = await self._acquire(now)
+        if term is None:
+            self.valid_until = None
+            return False
         if self.term != term:
             log.info("this process now runs the alert jobs (lease term %d)", term)
         self.term = term
-        self.valid_until = expires
+        self.valid_until = now + self.ttl
         return True
+
+    async def _acquire(self, now: datetime) -> int | None:
+        # A write comes first so SQLite takes its write lock at once: a read that later turns into a
+        # write is what deadlocks two SQLite connections. The UPDATE only matches if we hold the
+        # lease or it has expired, so it is also the whole compare-and-set on PostgreSQL.
+        c = alert_lease.c
+        mine = c.holder == self.holder
+        async with self._engine.begin() as conn:
+            updated = await conn.execute(
+                alert_lease.update()
+                .where(c.name == self.name, sa.or_(mine, c.expires_at <= now))
+                .values(
+                    term=sa.case((mine, c.term), else_=c.term + 1),
+                    acquired_at=sa.case((mine, c.acquired_at), else_=sa.literal(now, UTCDateTime)),
+                    holder=self.holder,
+                    expires_at=now + self.ttl,
+                )
+            )
+            if updated.rowcount == 1:
+                return int((await conn.execute(sa.select(c.term).where(c.name == self.name))).scalar_one())
+            if (await conn.execute(sa.select(c.holder).where(c.name == self.name))).first() is not None:
+                return None  # another process holds it and it has not expired
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(
+                        alert_lease.insert().values(
+                            name=self.name,
+                            holder=self.holder,
+                            term=1,
+                            acquired_at=now,
+                            expires_at=now + self.ttl,
+                        )
+                    )
+            except IntegrityError:
+                return None  # another process created it a moment ago
+            return 1
 
     async def release(self, now: datetime) -> None:
         """Hand the lease back at shutdown so another process need not wait for it to expire."""

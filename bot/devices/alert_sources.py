@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from bot.alerts.sources import ReadinessNumbers, SenderChange
+from bot.alerts.sources import ReadinessNumbers, SenderChange, SenderChangeKind
 from bot.devices.config import inventory_tenant
 from bot.devices.cutoff import cutoff_report
 from bot.devices.model import DeviceStatus, SenderFlag
@@ -83,7 +83,7 @@ class InventorySenderChanges:
         await self._discover()
         services = self._services
         store = _store(services)
-        facts: list[tuple[str, str, dict[str, str]]] = []
+        facts: list[tuple[str, SenderChangeKind, dict[str, str]]] = []
         for sender in await store.senders():
             if sender.flag is SenderFlag.NEW:
                 facts.append((sender.upn, "new", _pair("devices.alert.new")))

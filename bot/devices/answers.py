@@ -16,7 +16,7 @@ from bot.devices.classify import classify
 from bot.devices.cutoff import device_verdict
 from bot.devices.edits import FieldError, parse_draft, parse_edit
 from bot.devices.export import export_file_name, inventory_csv
-from bot.devices.importer import ImportRefused, import_report
+from bot.devices.importer import ImportRefused, PreparedImport, prepare_import, write_import
 from bot.devices.model import Device, DeviceStatus
 from bot.devices.naming import find
 from bot.devices.outbox import FileOffer
@@ -53,6 +53,8 @@ from cards.devices import (
 log = logging.getLogger(__name__)
 
 EXPORT_KIND = "devices-export"
+BACKGROUND_CHANGES = 5_000
+"""Imports bigger than this are written after the turn is answered: Teams gives a turn 15 seconds."""
 
 
 @dataclass(frozen=True)
@@ -321,10 +323,36 @@ async def import_upload(services: Services, turn: TurnInput, file_name: str, dat
     if problem is not None or data is None:
         return Reply(text=t(f"devices.import.problem.{problem or 'download'}", turn.lang, name=file_name[:80],
                             limit=runtime_of(services).settings.max_upload_mb))
-    result = await import_report(runtime_of(services).store(), data, actor(turn), turn.now)
-    if isinstance(result, ImportRefused):
-        return Reply.card(build_import_card(ImportView(file_name, refused=result, demo=demo), turn.lang))
-    return Reply.card(build_import_card(ImportView(file_name, summary=result, demo=demo), turn.lang))
+    runtime = runtime_of(services)
+    store = runtime.store()
+    prepared = await prepare_import(store, data, actor(turn), turn.now)
+    if isinstance(prepared, ImportRefused):
+        return Reply.card(build_import_card(ImportView(file_name, refused=prepared, demo=demo), turn.lang))
+    if prepared.changes > BACKGROUND_CHANGES and runtime.outbox is not None:
+        pending = ImportView(file_name, demo=demo, pending_rows=prepared.summary.rows)
+        activity_id = await runtime.outbox.post(turn.conversation, build_import_card(pending, turn.lang))
+        runtime.spawn(_write_later(services, turn, file_name, prepared, activity_id))
+        return Reply()
+    summary = await write_import(store, prepared, turn.now)
+    return Reply.card(build_import_card(ImportView(file_name, summary=summary, demo=demo), turn.lang))
+
+
+async def _write_later(services: Services, turn: TurnInput, file_name: str, prepared: PreparedImport, activity_id: str | None) -> None:
+    """Write a big import after the turn, then turn its "importing" message into the result."""
+    runtime = runtime_of(services)
+    demo = services.tenant.demo
+    try:
+        summary = await write_import(runtime.store(), prepared, turn.now)
+        view = ImportView(file_name, summary=summary, demo=demo)
+    except Exception as error:  # noqa: BLE001 - the transaction rolled back; the admin is told, the log has why
+        log.exception("EAC import failed while writing; rolled back")
+        view = ImportView(file_name, demo=demo, failed=f"{type(error).__name__}")
+    assert runtime.outbox is not None
+    card = build_import_card(view, turn.lang)
+    if activity_id is not None:
+        await runtime.outbox.update(turn.conversation, activity_id, card)
+    else:
+        await runtime.outbox.post(turn.conversation, card)
 
 
 async def export_bytes(services: Services, now_day: str) -> tuple[str, bytes]:

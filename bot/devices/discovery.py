@@ -272,16 +272,16 @@ def _sender_records(
 ) -> list[SenderRecord]:
     seen: dict[str, tuple[str, str]] = {}
     for (upn, _), stats in pairs.items():
-        first, last = seen.get(upn, (stats.first, stats.last))
-        seen[upn] = (min(first, stats.first), max(last, stats.last))
+        earliest, latest = seen.get(upn, (stats.first, stats.last))
+        seen[upn] = (min(earliest, stats.first), max(latest, stats.last))
     previous = {s.upn: s for s in senders}
     # Senders that discovery has seen before, or that have devices seen in sign-ins, can go quiet.
     upns = set(previous) | set(seen) | {d.sender for d in existing if Source.SIGN_INS in d.sources}
     records = []
     for upn in sorted(upns):
         old = previous.get(upn)
-        first = old.first_seen if old else None
-        last = old.last_seen if old else None
+        first: datetime | None = old.first_seen if old else None
+        last: datetime | None = old.last_seen if old else None
         if upn in seen:
             new_first, new_last = from_stamp(seen[upn][0]), from_stamp(seen[upn][1])
             first = min(first, new_first) if first else new_first

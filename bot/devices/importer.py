@@ -171,15 +171,41 @@ class ImportRefused:
         return [prefix.format(e.line) + (e.reason.get(lang) or e.reason["en"]) for e in shown]
 
 
-async def import_report(
-    store: DeviceStore, data: bytes, actor: str, now: datetime
-) -> ImportSummary | ImportRefused:
-    """Parse ``data`` and, only if every line is valid, merge it into ``store`` in one transaction."""
+@dataclass(frozen=True)
+class PreparedImport:
+    """A valid report and what it will change, before anything is written."""
+
+    plan: Plan
+    summary: ImportSummary
+
+    @property
+    def changes(self) -> int:
+        return len(self.plan.inserts) + len(self.plan.updates)
+
+
+async def prepare_import(store: DeviceStore, data: bytes, actor: str, now: datetime) -> PreparedImport | ImportRefused:
+    """Parse ``data`` and work out its changes; a file with any bad line is refused whole."""
     parsed = parse_eac_report(data)
     if isinstance(parsed, EacReportErrors):
         log.info("EAC import refused (%d line errors)", len(parsed.errors))
         return ImportRefused(parsed)
     plan, summary = plan_import(parsed, await store.all(), store.tenant_id, actor, now)
-    await store.apply(plan, now)
+    return PreparedImport(plan, summary)
+
+
+async def write_import(store: DeviceStore, prepared: PreparedImport, now: datetime) -> ImportSummary:
+    """Write a prepared import in one transaction: all of it, or (on any error) none of it."""
+    await store.apply(prepared.plan, now)
+    summary = prepared.summary
     log.info("EAC import: %d senders, %d new devices, %d updated", summary.senders, summary.created, summary.updated)
     return summary
+
+
+async def import_report(
+    store: DeviceStore, data: bytes, actor: str, now: datetime
+) -> ImportSummary | ImportRefused:
+    """Parse ``data`` and, only if every line is valid, merge it into ``store`` in one transaction."""
+    prepared = await prepare_import(store, data, actor, now)
+    if isinstance(prepared, ImportRefused):
+        return prepared
+    return await write_import(store, prepared, now)

@@ -7,13 +7,17 @@ progress through the ``Outbox``; handlers reach it as ``services.devices``. With
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Coroutine
 
 from bot.devices.config import DeviceSettings, device_settings, inventory_tenant
 from bot.devices.outbox import Outbox
 from bot.devices.scan import ChatScans, Scanner
 from bot.devices.store import DeviceStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,11 +27,33 @@ class DevicesRuntime:
     scanner: Scanner
     outbox: Outbox | None = None
     chat_scans: ChatScans | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def store(self) -> DeviceStore:
         return self.scanner.store
 
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` after the turn has been answered (a big import), keeping a handle to wait or cancel."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("device background work failed", exc_info=task.exception())
+
+    async def idle(self) -> None:
+        """Wait for background work and a running chat scan (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+        if self.chat_scans is not None:
+            await self.chat_scans.idle()
+
     async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*list(self.tasks), return_exceptions=True)
         if self.chat_scans is not None:
             await self.chat_scans.close()
 

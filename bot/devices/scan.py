@@ -74,7 +74,7 @@ class ScanStateStore:
                 if exists is None:
                     await conn.execute(device_scans.insert().values(tenant_id=self.tenant_id, runs=0))
         except sa.exc.IntegrityError:
-            pass  # a concurrent first scan inserted the row; the update below decides who scans
+            log.debug("scan state row created concurrently; the lease update below decides who scans")
         async with self._engine.begin() as conn:
             taken = await conn.execute(
                 device_scans.update()

@@ -250,6 +250,7 @@ class DeviceStore:
         async with self._engine.begin() as conn:
             await self._check_free(conn, device)
             result = await conn.execute(devices.insert().values(**to_columns(device)))
+            assert result.inserted_primary_key is not None
             device = replace(device, id=int(result.inserted_primary_key[0]))
             await self._write_audit(conn, [(device.id, "created", None, device.name)], actor, now)
         log.info("device %d added by hand", device.id)
@@ -353,7 +354,7 @@ class DeviceStore:
             )
             ids = {(r.sender, r.source_ip): int(r.id) for r in found}
             inserted = [ids[(d.sender, d.source_ip)] for d in plan.inserts]
-        entries.extend((new_id, "created", None, d.name) for new_id, d in zip(inserted, plan.inserts))
+        entries.extend((new_id, "created", None, d.name) for new_id, d in zip(inserted, plan.inserts, strict=True))
         await self._write_audit(conn, entries, plan.actor, now)
         return inserted
 

@@ -77,14 +77,20 @@ async def download(url: str, limit: int, *, local_mode: bool) -> bytes:
     if not allowed_url(url, local_mode):
         raise TransferError("download")
     try:
-        async with aiohttp.ClientSession(timeout=TRANSFER_TIMEOUT, trust_env=True) as session:
-            async with session.get(url, allow_redirects=True, max_redirects=3) as response:
-                if response.status != 200:
-                    log.warning("file download answered HTTP %d", response.status)
-                    raise TransferError("download")
-                if response.content_length is not None and response.content_length > limit:
+        async with aiohttp.ClientSession(timeout=TRANSFER_TIMEOUT, trust_env=True) as session, session.get(
+            url, allow_redirects=True, max_redirects=3
+        ) as response:
+            if response.status != 200:
+                log.warning("file download answered HTTP %d", response.status)
+                raise TransferError("download")
+            if response.content_length is not None and response.content_length > limit:
+                raise TransferError("too_large")
+            received = bytearray()
+            async for chunk in response.content.iter_chunked(64 * 1024):
+                received += chunk
+                if len(received) > limit:
                     raise TransferError("too_large")
-                data = await response.content.read(limit + 1)
+            data = bytes(received)
     except (aiohttp.ClientError, TimeoutError) as error:
         log.warning("file download failed: %s", type(error).__name__)
         raise TransferError("download") from None
@@ -99,11 +105,12 @@ async def upload(url: str, data: bytes, *, local_mode: bool) -> None:
         raise TransferError("upload")
     headers = {"Content-Length": str(len(data)), "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
     try:
-        async with aiohttp.ClientSession(timeout=TRANSFER_TIMEOUT, trust_env=True) as session:
-            async with session.put(url, data=data, headers=headers) as response:
-                if response.status not in (200, 201):
-                    log.warning("file upload answered HTTP %d", response.status)
-                    raise TransferError("upload")
+        async with aiohttp.ClientSession(timeout=TRANSFER_TIMEOUT, trust_env=True) as session, session.put(
+            url, data=data, headers=headers
+        ) as response:
+            if response.status not in (200, 201):
+                log.warning("file upload answered HTTP %d", response.status)
+                raise TransferError("upload")
     except (aiohttp.ClientError, TimeoutError) as error:
         log.warning("file upload failed: %s", type(error).__name__)
         raise TransferError("upload") from None

@@ -28,10 +28,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -99,21 +100,29 @@ class StackError(RuntimeError):
 
 def missing_prerequisite() -> str | None:
     """Why the Playground e2e run cannot happen on this machine, or None when it can."""
+    problem = missing_node_or_chromium()
+    if problem:
+        return problem
+    for path in (PLAYGROUND_CLI, PLAYWRIGHT):
+        if not path.is_file():
+            return f"{path.relative_to(ROOT)} is missing (run `npm ci` in tools/e2e)"
+    return None
+
+
+def missing_node_or_chromium() -> str | None:
+    """Node 20+ and Chromium, which the Playground run and the card renderer both need."""
     node = shutil.which("node")
     if node is None:
         return "node is not installed (Node 20+ runs the Agents Playground and playwright-core)"
     try:
-        version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+        version = subprocess.run([node, "--version"], check=False, capture_output=True, text=True, timeout=30).stdout.strip()
         major = int(version.lstrip("v").split(".")[0])
     except (OSError, ValueError, subprocess.SubprocessError):
         return "could not run `node --version`"
     if major < 20:
         return f"node {version} is too old (Node 20+ is needed)"
     if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install -y chromium fonts-noto-cjk fonts-liberation)"
-    for path in (PLAYGROUND_CLI, PLAYWRIGHT):
-        if not path.is_file():
-            return f"{path.relative_to(ROOT)} is missing (run `npm ci` in tools/e2e)"
+        return f"{CHROMIUM} is missing (apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji fonts-liberation)"
     return None
 
 
@@ -124,7 +133,7 @@ def free_port() -> int:
 
 
 def http_json(url: str, timeout: float = 5.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read().decode("utf-8"))
 
 
@@ -153,21 +162,17 @@ class Process:
         try:
             self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            with_suppress_kill(self.popen.pid)
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
             self.popen.wait(timeout=grace)
-
-
-def with_suppress_kill(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def start(name: str, argv: list[str], *, cwd: Path, env: dict[str, str], log: Path) -> Process:
     handle = log.open("wb")
     try:
-        popen = subprocess.Popen(  # noqa: S603 - fixed argv
+        popen = subprocess.Popen(
             argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -237,10 +242,10 @@ class Stack:
     def walk(self, out_dir: Path, *, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
         """Drive the Playground's web page with walk.mjs (playwright-core, Chromium): see walk.mjs."""
         out_dir.mkdir(parents=True, exist_ok=True)
-        return subprocess.run(  # noqa: S603 - fixed argv
+        return subprocess.run(
             ["node", str(WALK), "--url", self.playground_url, "--out", str(out_dir), "--bot-name", BOT_NAME,
              "--chromium", CHROMIUM],
-            capture_output=True, text=True, timeout=timeout, cwd=HERE,
+            check=False, capture_output=True, text=True, timeout=timeout, cwd=HERE,
         )
 
 
@@ -333,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timezone", default="Asia/Tokyo", help="the time zone the Playground reports (default Asia/Tokyo)")
     parser.add_argument("--workdir", type=Path, help="keep the database and logs here (default: a temporary directory)")
     args = parser.parse_args(argv)
+    # SIGTERM (and SIGINT, which a shell's background job ignores) must still stop both children.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         with running_stack(args.workdir, timezone=args.timezone) as stack:
             if args.walk:

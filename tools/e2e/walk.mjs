@@ -7,8 +7,9 @@
 // It only drives the page and writes down what it saw: DIR/walk.json (one entry per step: ok, error,
 // the text of the cards the bot answered with, the invoke requests and responses, ...) and a PNG per
 // step. The checks against what the bot should say live in tests/e2e/test_playground.py, which
-// computes them with the bot's own code. Exit code: 0 every step ran, 1 a step failed (walk.json
-// says which and why), 2 bad arguments or no browser.
+// computes them with the bot's own code. Exit code: 0 every step ran (or hit a known Playground
+// limitation, marked in walk.json), 1 a step failed (walk.json says which and why), 2 bad arguments
+// or no browser.
 //
 // Started by tools/e2e/stack.py, which runs the bot and the Playground first.
 
@@ -94,8 +95,11 @@ async function main() {
   });
 
   // --- helpers --------------------------------------------------------------------------------
+  // A card is followed through its message bubble (the Playground's "fai-OutputCard" element,
+  // which stays when the Playground swaps the card inside it after an Action.Execute); the
+  // bubble gets a data-e2e-card number, the card root inside it is the rendered card.
   const cards = () => page.locator(CARD);
-  const cardTexts = async () => (await cards().allInnerTexts()).map(clean);
+  let tagged = 0;
 
   async function shot(name) {
     const file = `${name}.png`;
@@ -103,57 +107,89 @@ async function main() {
     return file;
   }
 
-  // Wait until the conversation shows more cards than `before`; the newest card's text.
-  async function nextCard(before, what) {
-    try {
-      await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [CARD, before], { timeout: STEP_TIMEOUT });
-    } catch {
-      throw new Error(`no new card after ${what} within ${STEP_TIMEOUT / 1000} s (cards on the page: ${before})`);
-    }
-    const card = cards().last();
+  function bubble(n) {
+    return page.locator(`[data-e2e-card="${n}"]`);
+  }
+
+  function cardIn(n) {
+    return bubble(n).locator(CARD).first();
+  }
+
+  // Scroll card n to the top of its scrolling list, then `above` px back up (to show the message before it).
+  async function reveal(n, above = 0) {
+    await cardIn(n).evaluate((el, above) => {
+      el.scrollIntoView({ block: "start" });
+      let box = el.parentElement;
+      while (box && !(box.scrollHeight > box.clientHeight && /(auto|scroll)/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+      if (box) box.scrollTop -= above;
+    }, above);
+  }
+
+  async function markSeen() {
+    await page.evaluate(sel => document.querySelectorAll(sel).forEach(el => el.setAttribute("data-e2e-seen", "1")), CARD);
+  }
+
+  // Wait for a card that was not on the page at the last markSeen(); tag its bubble, return its number.
+  async function nextCard(what) {
+    const n = ++tagged;
+    const found = await page.waitForFunction(([sel, n]) => {
+      const fresh = Array.from(document.querySelectorAll(sel)).find(el => !el.hasAttribute("data-e2e-seen"));
+      if (!fresh) return false;
+      const holder = fresh.closest("[class*='fai-OutputCard']") || fresh.parentElement;
+      holder.setAttribute("data-e2e-card", String(n));
+      fresh.setAttribute("data-e2e-seen", "1");
+      return true;
+    }, [CARD, n], { timeout: STEP_TIMEOUT }).catch(() => null);
+    if (!found) throw new Error(`no new card after ${what} within ${STEP_TIMEOUT / 1000} s`);
+    const card = cardIn(n);
     await card.scrollIntoViewIfNeeded();
-    return { card, text: clean(await card.innerText()) };
+    return { n, text: clean(await card.innerText()) };
   }
 
   async function say(text) {
-    const before = await cards().count();
+    await markSeen();
     const box = page.locator(COMPOSER).last();
     await box.click();
     await box.fill(text);
     await page.getByRole("button", { name: "Send Message" }).last().click();
-    return nextCard(before, `sending "${text}"`);
+    return nextCard(`sending "${text}"`);
   }
 
-  // Press an Action.Execute button on `card`: returns the invoke the page sent, the bot's answer,
-  // and whether the card was re-rendered in place (same position, no new message, old DOM gone).
-  async function execute(card, title) {
+  // Press an Action.Execute button on card n: the invoke the page sent, the bot's answer, and what
+  // the Playground did with it (a card answer replaces the card in its bubble, no new message).
+  async function execute(n, title) {
     const before = await cards().count();
-    const index = (await cards().evaluateAll((els, target) => els.indexOf(target), await card.elementHandle()));
-    await card.evaluate(el => el.setAttribute("data-e2e-old", "1"));
-    const bannersBefore = await page.getByText(INVOKE_SENT).count();
+    const textBefore = clean(await cardIn(n).innerText());
     const sentBefore = sent.length;
     const responsePromise = page.waitForResponse(r => r.url().endsWith("/_conversation/v1/invoke") && r.request().method() === "POST");
-    await card.getByRole("button", { name: title, exact: true }).click();
+    responsePromise.catch(() => {}); // awaited below; a failed click must not leave it unhandled
+    await cardIn(n).getByRole("button", { name: title, exact: true }).click();
     const response = await responsePromise;
     let answer = null;
     try { answer = await response.json(); } catch { answer = await response.text(); }
-    // The Playground's note under the card, for a card or a message answer ("Your response was sent to the app").
-    await page.waitForFunction(([text, n]) => document.body.innerText.split(text).length - 1 > n, [INVOKE_SENT, bannersBefore], { timeout: 5000 }).catch(() => {});
-    const bannersAfter = await page.getByText(INVOKE_SENT).count();
-    // The Playground swaps the attachment in its store; give React a moment to re-render.
-    await page.waitForFunction(() => !document.querySelector("[data-e2e-old]"), null, { timeout: 5000 }).catch(() => {});
-    const after = cards().nth(index);
+    const first = answer && answer.value && Array.isArray(answer.value.body)
+      ? answer.value.body.find(el => el && el.type === "TextBlock") : null;
+    let applied = null;
+    if (first) {
+      // Wait until the bubble shows the answered card (its first TextBlock).
+      applied = await page.waitForFunction(([n, text]) => {
+        const el = document.querySelector(`[data-e2e-card="${n}"]`);
+        return !!el && el.innerText.replace(/\s+/g, " ").includes(text);
+      }, [n, clean(first.text)], { timeout: 5000 }).then(() => true, () => false);
+    }
+    const banner = await page.locator(`[data-e2e-card="${n}"]`).locator("xpath=..").getByText(INVOKE_SENT).count()
+      .catch(() => 0);
     const invoke = sent.slice(sentBefore).find(s => s.path.endsWith("/invoke"));
     return {
       request: invoke ? invoke.body : null,
       responseStatus: response.status(),
       response: answer,
-      bannerShown: bannersAfter > bannersBefore,
+      answeredCardShown: applied,
+      banner: banner > 0 || (await page.getByText(INVOKE_SENT).count()) > 0,
       cardsBefore: before,
       cardsAfter: await cards().count(),
-      oldCardStillInPage: (await page.locator("[data-e2e-old]").count()) > 0,
-      textAfter: clean(await after.innerText()),
-      card: after,
+      textBefore,
+      textAfter: clean(await cardIn(n).innerText()),
     };
   }
 
@@ -175,7 +211,9 @@ async function main() {
     return activity;
   }
 
-  async function step(name, fn) {
+  // `known`: an error that is a known limitation of the Playground (kept in walk.json, not counted
+  // as a failure of the walk; the tests decide what it means).
+  async function step(name, fn, known = null) {
     const entry = { name, ok: false, ms: 0 };
     const t0 = Date.now();
     try {
@@ -186,107 +224,121 @@ async function main() {
       try { entry.failureShot = await shot(`failed-${name}`); } catch { /* page gone */ }
     }
     entry.ms = Date.now() - t0;
-    delete entry.card;
+    if (!entry.ok && known && known.pattern.test(entry.error)) entry.knownLimitation = known.what;
     report.steps.push(entry);
-    process.stdout.write(`${entry.ok ? "ok  " : "FAIL"} ${name} (${(entry.ms / 1000).toFixed(1)} s)${entry.ok ? "" : ": " + entry.error}\n`);
+    const label = entry.ok ? "ok  " : entry.knownLimitation ? "KNOWN" : "FAIL";
+    process.stdout.write(`${label} ${name} (${(entry.ms / 1000).toFixed(1)} s)${entry.ok ? "" : ": " + entry.error}\n`);
     return entry;
   }
 
   // --- the walk -------------------------------------------------------------------------------
   let config = null;
-  let statusCard = null;
-  let jaStatusCard = null;
-  let alertsCard = null;
+  const card = {}; // step name -> card number
 
   await step("open", async () => {
     config = await (await page.request.get(`${opts.url}/_internal/v1/config`)).json();
     const sentBefore = sent.length;
     await page.goto(`${opts.url}/`, { waitUntil: "load" });
     // Opening the page installs the app in the personal chat: installationUpdate + conversationUpdate.
-    const { text } = await nextCard(0, "opening the Playground (app installed in the personal chat)");
+    const { n, text } = await nextCard("opening the Playground (app installed in the personal chat)");
+    card.welcome = n;
     return {
       playground: config.internalConfig || null,
       currentUser: config.config.currentUser,
       personalChatId: config.config.personalChat.id,
-      welcome: text,
+      text,
       requests: sent.slice(sentBefore).map(s => s.path),
       shot: await shot("01-personal-welcome"),
     };
   });
 
   await step("help", async () => {
-    const { text } = await say("/help");
+    const { n, text } = await say("/help");
+    card.help = n;
     return { text, shot: await shot("02-help") };
   });
 
   await step("status", async () => {
-    const { card, text } = await say("/status");
-    statusCard = card;
-    await card.evaluate(el => el.scrollIntoView({ block: "start" }));
+    const { n, text } = await say("/status");
+    card.status = n;
+    await reveal(n, 90);
     return { text, shot: await shot("03-status") };
   });
 
+  await step("readiness", async () => {
+    const { n, text } = await say("/readiness");
+    card.readiness = n;
+    await reveal(n, 90);
+    return { text, shot: await shot("03-readiness") };
+  });
+
   await step("status-refresh", async () => {
-    if (!statusCard) throw new Error("no /status card to press Refresh on");
-    const result = await execute(statusCard, "Refresh");
-    statusCard = result.card;
-    await result.card.scrollIntoViewIfNeeded();
+    if (!card.status) throw new Error("no /status card to press Refresh on");
+    const result = await execute(card.status, "Refresh");
+    await cardIn(card.status).scrollIntoViewIfNeeded();
     return { ...result, shot: await shot("04-status-refreshed") };
   });
 
   await step("timeline-button", async () => {
-    // The status card's "Timeline" button is an Action.Submit with an imBack value.
-    if (!statusCard) throw new Error("no /status card");
-    const before = await cards().count();
+    // The status card's "Timeline" button: Action.Submit with data {msteams: {type: imBack, value: "/timeline"}}.
+    if (!card.status) throw new Error("no /status card");
+    await markSeen();
+    const errorsBefore = report.pageErrors.length;
     const sentBefore = sent.length;
-    await statusCard.getByRole("button", { name: "Timeline", exact: true }).click();
-    const { text } = await nextCard(before, 'pressing "Timeline" (Action.Submit, imBack)');
-    return { text, request: sent.slice(sentBefore)[0] || null, shot: await shot("05-timeline-button") };
+    await cardIn(card.status).getByRole("button", { name: "Timeline", exact: true }).click();
+    await page.waitForTimeout(300);
+    const errors = report.pageErrors.slice(errorsBefore);
+    const submitted = sent.slice(sentBefore);
+    if (errors.length && !submitted.length) {
+      throw new Error(`the Playground sent nothing; its page threw: ${errors.join("; ")}`);
+    }
+    const { n, text } = await nextCard('pressing "Timeline" (Action.Submit, imBack)');
+    card.timelineButton = n;
+    return { text, request: submitted[0] || null };
+  }, {
+    pattern: /Cannot add property msTeams/,
+    what: "Agents Playground 0.2.28: an Action.Submit whose data has an msteams key throws in the page and sends nothing",
   });
 
   await step("timeline", async () => {
-    const { text } = await say("/timeline");
-    return { text };
+    const { n, text } = await say("/timeline");
+    card.timeline = n;
+    return { text, shot: await shot("05-timeline") };
   });
 
   for (const command of ["/help", "/status", "/timeline"]) {
     const name = `ja-${command.slice(1)}`;
     await step(name, async () => {
-      const before = await cards().count();
+      await markSeen();
       const activity = await customActivity(config.config.personalChat.id, {
         type: "message", text: command, textFormat: "plain", locale: "ja-JP",
         localTimezone: "Asia/Tokyo",
         entities: [{ type: "clientInfo", locale: "ja-JP", country: "JP", platform: "Web", timezone: "Asia/Tokyo" }],
       });
-      const { card, text } = await nextCard(before, `a custom ${command} activity with locale ja-JP`);
-      if (command === "/status") {
-        jaStatusCard = card;
-        await card.evaluate(el => el.scrollIntoView({ block: "start" }));
-      }
+      const { n, text } = await nextCard(`a custom ${command} activity with locale ja-JP`);
+      card[name] = n;
+      await reveal(n);
       return { text, sentLocale: activity.locale, shot: await shot(`06-${name}`) };
     });
   }
 
   await step("ja-status-refresh", async () => {
-    if (!jaStatusCard) throw new Error("no Japanese /status card");
-    const result = await execute(jaStatusCard, "更新");
-    return result;
+    if (!card["ja-status"]) throw new Error("no Japanese /status card");
+    return execute(card["ja-status"], "更新");
   });
 
   await step("channel-install", async () => {
     const sentBefore = sent.length;
-    const before = await cards().count();
     await page.getByRole("treeitem", { name: "My Team - General" }).click();
     // Selecting the channel installs the app in the team: installationUpdate + conversationUpdate.
     await page.getByRole("button", { name: "Post" }).waitFor();
-    const { text } = await nextCard(0, "opening My Team › General (app added to the team)").catch(async e => {
-      throw new Error(`${e.message}; cards before switching: ${before}`);
-    });
+    const { n, text } = await nextCard("opening My Team › General (app added to the team)");
+    card.channelWelcome = n;
     return { text, requests: sent.slice(sentBefore).map(s => s.path), shot: await shot("07-channel-welcome") };
   });
 
   await step("channel-subscribe", async () => {
-    const before = await cards().count();
+    await markSeen();
     const box = page.locator(COMPOSER).first(); // "Start a new post"
     await box.click();
     await box.pressSequentially("@");
@@ -294,27 +346,25 @@ async function main() {
     await box.pressSequentially(" /subscribe");
     const sentBefore = sent.length;
     await page.getByRole("button", { name: "Post" }).click();
-    const { card, text } = await nextCard(before, "posting @bot /subscribe in the channel");
-    alertsCard = card;
-    await card.evaluate(el => el.scrollIntoView({ block: "start" }));
+    const { n, text } = await nextCard("posting @bot /subscribe in the channel");
+    card.alerts = n;
+    await reveal(n, 70);
     const message = sent.slice(sentBefore).find(s => s.path.endsWith("/messages"));
     return { text, request: message ? message.body : null, shot: await shot("08-channel-subscribed") };
   });
 
   await step("alerts-save", async () => {
     // Change an input, then Save: an Action.Execute whose data carries the card's inputs.
-    if (!alertsCard) throw new Error("no /subscribe card");
-    const zone = alertsCard.getByRole("textbox", { name: /Time zone/ });
-    await zone.fill("Europe/Berlin");
-    const result = await execute(alertsCard, "Save");
-    alertsCard = result.card;
+    if (!card.alerts) throw new Error("no /subscribe card");
+    await cardIn(card.alerts).getByRole("textbox", { name: "Time zone" }).fill("Europe/Berlin");
+    const result = await execute(card.alerts, "Save");
+    await reveal(card.alerts, 70);
     return { ...result, shot: await shot("09-alerts-saved") };
   });
 
   await step("alerts-unsubscribe", async () => {
-    if (!alertsCard) throw new Error("no alerts card");
-    const result = await execute(alertsCard, "Unsubscribe");
-    alertsCard = result.card;
+    if (!card.alerts) throw new Error("no alerts card");
+    const result = await execute(card.alerts, "Unsubscribe");
     return { ...result, shot: await shot("10-alerts-unsubscribed") };
   });
 
@@ -322,8 +372,9 @@ async function main() {
   report.requestsSent = sent.map(s => s.path);
   await browser.close();
   fs.writeFileSync(path.join(opts.out, "walk.json"), JSON.stringify(report, null, 2) + "\n");
-  const failed = report.steps.filter(s => !s.ok).length;
-  process.stdout.write(`walk: ${report.steps.length} steps, ${failed} failed, ${report.seconds} s; ${path.join(opts.out, "walk.json")}\n`);
+  const failed = report.steps.filter(s => !s.ok && !s.knownLimitation).length;
+  const known = report.steps.filter(s => s.knownLimitation).length;
+  process.stdout.write(`walk: ${report.steps.length} steps, ${failed} failed, ${known} known Playground limitation(s), ${report.seconds} s; ${path.join(opts.out, "walk.json")}\n`);
   process.exit(failed ? 1 : 0);
 }
 

@@ -187,7 +187,7 @@ async def run(channel_count: int, database_url: str | None, latency: float, conc
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=1000)
-    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--database-url", help="an empty database (default: a temporary SQLite file)")
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds the fake connector takes per message"
     )

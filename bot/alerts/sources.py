@@ -96,8 +96,19 @@ class Sources:
 
 
 def default_sources(services: Any) -> Sources:
-    """The sources the running bot uses; the readiness, MC and sender features plug in here."""
-    return Sources()
+    """The sources the running bot uses; the readiness, MC and sender features plug in here.
+
+    The Message Center needs a tenant source to poll, which the alerts CLI does not open.
+    """
+    from bot.devices.alert_sources import device_sources
+
+    readiness, senders = device_sources(services)
+    sources = Sources(readiness=readiness, senders=senders)
+    if getattr(services, "tenant", None) is not None:
+        from bot.tenant.alert_source import TenantMessageCenter
+
+        sources.message_center = TenantMessageCenter(services)
+    return sources
 
 
 # Plain-data forms, stored in the alert tables so an alert can be rebuilt (and acknowledged) later.

@@ -479,7 +479,11 @@ def median_round(phases: list[Phase]) -> Phase:
 
 
 def pin_cpus(children: dict[str, Child], enabled: bool) -> str:
-    """With --pin, each bot gets a CPU of its own; the load generator and connector share the rest."""
+    """The bots (measured one at a time) run on the first CPU; the load generator and connector share the rest.
+
+    In production the load (Teams) and the Bot Connector are other hosts; on one machine they would
+    otherwise take CPU time from the bot under test and inflate its latencies.
+    """
     if not enabled or not hasattr(os, "sched_setaffinity"):
         return "not pinned"
     cpus = sorted(os.sched_getaffinity(0))
@@ -684,8 +688,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pin",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="pin each bot to a CPU of its own, load generator and connector to the others",
+        default=True,
+        help="run the bot under test on a CPU of its own, load generator and connector on the others"
+        " (default; Linux, 2+ CPUs), as they would be on different hosts",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each phase to stderr as it ends")

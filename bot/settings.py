@@ -119,6 +119,12 @@ def _int_setting(name: str, raw: str, low: int, high: int) -> int:
     return value
 
 
+def int_from_env(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting of a feature: its default when unset, a named error when wrong."""
+    raw = (env.get(name) or "").strip()
+    return _int_setting(name, raw, low, high) if raw else default
+
+
 def check_timezone(name: str, raw: str) -> str:
     try:
         ZoneInfo(raw)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from bot.alerts.subscriptions import normalise_time
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, int_from_env
 
 
 @dataclass(frozen=True)
@@ -25,17 +25,7 @@ class AlertSettings:
     startup_delay: float = 30.0  # first catch-up run after start
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(name, f"'{raw}' is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(name, f"{value} is outside {low}..{high}")
-    return value
+_int = int_from_env
 
 
 def _time(env: Mapping[str, str], name: str, default: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, int_from_env
 
 
 @dataclass(frozen=True)
@@ -21,17 +21,7 @@ class DeviceSettings:
     max_upload_mb: int = 20  # the largest EAC report the chat accepts
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(name, f"'{raw}' is not a whole number") from None
-    if not low <= value <= high:
-        raise SettingsError(name, f"{value} is outside {low}..{high}")
-    return value
+_int = int_from_env
 
 
 def parse_device_settings(env: Mapping[str, str]) -> DeviceSettings:

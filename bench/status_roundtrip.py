@@ -10,6 +10,9 @@ Four processes, all on 127.0.0.1:
   ``{"id": ...}`` at once and checks every reply it gets,
 * this process: the load generator (aiohttp, a fixed number of requests in flight).
 
+By default the bot under test gets a CPU of its own and the load generator and connector share the
+others (``--no-pin`` to leave placement to the scheduler).
+
 A round trip is one ``POST /api/messages`` of a Teams personal-chat ``/status`` message until its HTTP
 response; both bots answer only after they have posted their reply to the connector. Each round runs
 both bots one after the other (order alternating), each with a warm-up and then the measured requests;
@@ -70,7 +73,7 @@ LABELS = {"readiness": "SMTP AUTH Readiness", "echo": "botbuilder echo bot"}
 
 
 async def _serve(app: web.Application) -> None:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()
@@ -92,7 +95,13 @@ async def _serve(app: web.Application) -> None:
     except TimeoutError:
         pass
     finally:
-        await runner.cleanup()
+        try:
+            await asyncio.wait_for(runner.cleanup(), 10)  # closes the app (and its database)
+        finally:
+            # Do not wait for worker threads: after the parent died, a bot may still be retrying
+            # replies to the connector that went with it.
+            sys.stderr.flush()
+            os._exit(0)
 
 
 def _readiness_app(db_path: Path) -> web.Application:

@@ -13,6 +13,7 @@ from aiohttp import web
 from bot import __version__
 from bot.alerts.config import alert_settings
 from bot.devices.config import device_settings
+from bot.logs import configure_logging
 from bot.services import Clock, Services, system_clock
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.conversations import ConversationStore
@@ -126,13 +127,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
-
-
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # These libraries can log request details (headers with tokens) at DEBUG; keep them quiet.
-    for noisy in ("msrest", "msal", "urllib3", "botframework", "azure"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

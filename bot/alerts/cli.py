@@ -29,6 +29,7 @@ from bot.alerts.config import alert_settings
 from bot.alerts.jobs import AlertContext, due_now, run_all
 from bot.alerts.scheduler import build_context
 from bot.alerts.sources import default_sources
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.db import Database
 from bot.timeline import load_timeline
@@ -139,11 +140,7 @@ async def run_once(settings: Settings, at: datetime | None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("msrest", "msal", "urllib3", "botframework", "azure"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:

@@ -24,6 +24,7 @@ from bot.devices.config import device_settings, inventory_tenant
 from bot.devices.export import inventory_csv
 from bot.devices.importer import ImportRefused, import_report
 from bot.devices.store import DeviceStore
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.db import Database
 from bot.tenant.posture import Posture, parse_posture
@@ -149,7 +150,7 @@ async def _scan(settings: Settings, lang: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:

@@ -2,12 +2,17 @@
 
 Messages live in ``bot/data/messages.json`` and one file per feature in ``bot/data/messages/``
 (one key, one ``{"en", "ja"}`` pair) so translators edit data, not code. Dates are only ever shown as precisely as the source stated them.
+
+English needs singular and plural ("1 device still uses", "3 devices still use") where Japanese
+needs neither, so a message may choose a word by a number: ``{devices:device|devices}`` is
+"device" when ``devices`` is 1 and "devices" otherwise. Translators keep it in data, too.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import string
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -62,11 +67,24 @@ def catalog() -> Mapping[str, Mapping[str, str]]:
     return merged
 
 
+class _MessageFormatter(string.Formatter):
+    """``str.format`` plus ``{n:one|other}``: the word for one, or for any other number."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec and isinstance(value, int):
+            one, other = format_spec.split("|", 1)
+            return one if value == 1 else other
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _MessageFormatter()
+
+
 def t(key: str, lang: str, /, **values: object) -> str:
     """The message ``key`` in ``lang``, formatted with ``values`` (``str.format`` fields)."""
     entry = catalog()[key]
     text = entry.get(lang) or entry["en"]
-    return text.format(**values) if values else text
+    return _FORMATTER.format(text, **values) if values else text
 
 
 def localized(pair: Mapping[str, str], lang: str) -> str:

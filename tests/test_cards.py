@@ -9,7 +9,7 @@ import pkgutil
 import pytest
 
 import cards
-from bot.i18n import catalog
+from bot.i18n import catalog, t
 from card_checks import assert_valid_card, card_problems, card_text
 from cards.gallery import gallery
 
@@ -65,3 +65,17 @@ def test_the_checker_catches_bad_cards():
     problems = card_problems(bad)
     assert any("schema" in p for p in problems)
     assert any("without wrap" in p for p in problems)
+
+
+def test_english_chooses_singular_or_plural_by_the_number_and_japanese_needs_neither():
+    assert t("devices.cutoff.breaks", "en", senders=1, devices=1, when="31 December 2026") == (
+        "1 sender (1 device) signs in with Basic auth and relies on the organisation default: "
+        "it stops sending at 31 December 2026."
+    )
+    assert t("devices.cutoff.breaks", "en", senders=2, devices=3, when="x").startswith(
+        "2 senders (3 devices) sign in with Basic auth and rely"
+    )
+    assert t("devices.list.count", "en", total=0, page=1, pages=1) == "0 devices, page 1 of 1"
+    assert "|" not in t("devices.cutoff.breaks", "ja", senders=1, devices=1, when="x")
+    for key, pair in catalog().items():  # no "(s)" left for a reader to decode
+        assert "(s)" not in pair["en"], key

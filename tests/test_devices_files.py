@@ -210,7 +210,7 @@ async def test_a_100k_row_report_with_one_bad_line_is_refused_whole(make_bot, co
     [card] = connector.cards()
     assert_valid_card(card)
     text = card_text(card)
-    assert "Nothing was imported: 1 problem(s) to fix first." in text
+    assert "Nothing was imported: 1 problem to fix first." in text
     assert "Line 70003: Authentication protocol must be Basic or OAuth (found 'Kerberos')." in text
     assert await bot.services.devices.store().count() == 0
 

@@ -108,9 +108,9 @@ async def test_readiness_counts_paths_and_lists_what_breaks(make_bot, connector)
     assert {d["legend"]: d["value"] for d in chart["data"]} == {"Not started": 8}
     assert "Not started: 8" in card_text(chart["fallback"])
     text = card_text(card)
-    assert "1 sender(s) (1 device(s)) sign in with Basic auth and rely on the organisation default" in text
+    assert "1 sender (1 device) signs in with Basic auth and relies on the organisation default" in text
     assert "printer-3f" in text.split("What breaks at the end of December 2026")[1]
-    assert "On borrowed time: 2 sender(s) (2 device(s))" in text
+    assert "On borrowed time: 2 senders (2 devices) have SMTP AUTH" in text
     assert "Azure Communication Services" in text
 
 
@@ -166,7 +166,7 @@ async def test_an_unknown_filter_says_so_and_lists_everything(make_bot, connecto
     await bot.post(personal_message("/devices urgent", connector.url))
     [card] = connector.cards()
     assert 'I don\'t know the filter "urgent"' in card_text(card)
-    assert "8 device(s), page 1 of 1" in card_text(card)
+    assert "8 devices, page 1 of 1" in card_text(card)
 
 
 async def test_device_list_pages_in_place(make_bot, connector):
@@ -176,7 +176,7 @@ async def test_device_list_pages_in_place(make_bot, connector):
     response = await invoke(bot, "devices.list", {"filter": "", "page": 1})
     first = response["value"]
     assert response["type"] == "application/vnd.microsoft.card.adaptive"
-    assert f"8 device(s), page 1 of {-(-8 // PAGE_SIZE)}" in card_text(first)
+    assert f"8 devices, page 1 of {-(-8 // PAGE_SIZE)}" in card_text(first)
     assert connector.messages() == []  # answered in the invoke, nothing posted
 
 

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import sys
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 from aiohttp import web
 
@@ -19,7 +19,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.conversations import ConversationStore
 from bot.storage.db import Database
 from bot.tenant.service import TenantData
-from bot.tenant.source import DemoSource, TenantSource
+from bot.tenant.connect import open_tenant_source
 from bot.timeline import load_timeline
 
 log = logging.getLogger("smtp_auth_readiness")
@@ -30,18 +30,6 @@ ENDPOINT = web.AppKey("endpoint", object)
 ADAPTER = web.AppKey("adapter", object)  # the CloudAdapter, also used for proactive alerts
 ALERTS = web.AppKey("alerts", object)  # bot.alerts.scheduler.AlertRuntime
 DEVICES = web.AppKey("devices", object)  # bot.devices.runtime.DevicesRuntime
-
-
-async def open_tenant_source(settings: Settings) -> tuple[TenantSource, Any]:
-    """Live Graph/Exchange when credentials are configured, otherwise the built-in demo tenant."""
-    if settings.m365 is None:
-        return DemoSource(), None
-    from bot.m365.http import M365Client
-    from bot.tenant.live import LiveSource
-
-    client = M365Client(settings.m365)
-    await client.start()
-    return LiveSource(client), client
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
@@ -82,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         gc.collect()
         gc.freeze()
         yield
+        await endpoint.close()
         if client is not None:
             await client.close()
         await database.close()

@@ -7,6 +7,7 @@ steal the bot's CPU and timestamp arrivals late whenever the bot's loop is busy.
 limits allow is channels / 50 per second (the per-app-per-tenant limit): 20 s for 1,000.
 
     .venv/bin/python bench/alerts_fanout.py [--channels 1000] [--database-url URL] [--latency 0.0]
+        [--concurrency 16] [--in-flight 1]
 
 Prints the wall time beside that bound, and the lost, duplicate and throttled (429) counts.
 """
@@ -107,7 +108,10 @@ async def serve_connector(latency: float) -> None:
     received = Counter(m.conversation_id for m in connector.messages())
     accepted = [a.at for a in connector.attempts if a.status == 200]
     span = (max(accepted) - min(accepted)) if accepted else 0.0
-    print(json.dumps({"received": received, "throttled": connector.throttled, "span": span}), flush=True)
+    first = min(accepted) if accepted else 0.0
+    throttled_at = [round(a.at - first, 2) for a in connector.attempts if a.status == 429]
+    report = {"received": received, "throttled": connector.throttled, "span": span, "throttled_at": throttled_at}
+    print(json.dumps(report), flush=True)
     await connector.close()
 
 
@@ -124,7 +128,9 @@ class _SlowForEveryone(dict):  # type: ignore[type-arg]
         return deque([Fault(delay=self.latency)])
 
 
-async def run(channel_count: int, database_url: str | None, latency: float, concurrency: int) -> int:
+async def run(
+    channel_count: int, database_url: str | None, latency: float, concurrency: int, in_flight: int
+) -> int:
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -149,7 +155,7 @@ async def run(channel_count: int, database_url: str | None, latency: float, conc
                 database.engine,
                 load_timeline(),
                 Sources(),
-                AlertSettings(concurrency=concurrency),
+                AlertSettings(concurrency=concurrency, in_flight=in_flight),
                 lambda: RUNG_30,
                 sender,
             )
@@ -175,11 +181,11 @@ async def run(channel_count: int, database_url: str | None, latency: float, conc
     print(f"sent                {result.counts.get('sent', 0)}")
     print(f"lost                {lost}")
     print(f"duplicates          {duplicates}")
-    print(f"throttled (429)     {stats['throttled']}")
+    print(f"throttled (429)     {stats['throttled']}" + (f" at {stats['throttled_at']} s" if stats["throttled_at"] else ""))
     print(f"first to last post  {stats['span']:.2f} s (as the connector saw them)")
     print(f"second run sent     {again.counts.get('sent', 0)}")
     print(f"database            {Database(url).dialect if database_url else 'sqlite (temporary file)'}")
-    print(f"concurrency         {concurrency}, connector latency {latency * 1000:.0f} ms")
+    print(f"concurrency         {concurrency} prepared, {in_flight} in flight; connector latency {latency * 1000:.0f} ms")
     ok = lost == 0 and duplicates == 0 and again.counts.get("sent", 0) == 0 and elapsed <= 1.1 * bound
     return 0 if ok else 1
 
@@ -192,13 +198,16 @@ def main() -> int:
         "--latency", type=float, default=0.0, help="seconds the fake connector takes per message"
     )
     parser.add_argument("--concurrency", type=int, default=AlertSettings().concurrency)
+    parser.add_argument(
+        "--in-flight", type=int, default=AlertSettings().in_flight, help="ALERTS_IN_FLIGHT (default 1)"
+    )
     parser.add_argument("--serve-connector", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.serve_connector:
         asyncio.run(serve_connector(args.latency))
         return 0
-    return asyncio.run(run(args.channels, args.database_url, args.latency, args.concurrency))
+    return asyncio.run(run(args.channels, args.database_url, args.latency, args.concurrency, args.in_flight))
 
 
 if __name__ == "__main__":

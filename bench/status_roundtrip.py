@@ -394,10 +394,14 @@ def process_wait_seconds(pid: int) -> float | None:
         return None
 
 
-def _per_request(before: float | None, after: float | None, requests: int) -> float | None:
-    return (
-        (after - before) * 1000 / requests if before is not None and after is not None and requests else None
-    )
+def _per_request(
+    before: float | None, after: float | None, requests: int, floor: float = -math.inf
+) -> float | None:
+    """Milliseconds per request. ``floor=0`` for waiting time: a thread that ended during the phase
+    takes its counter with it, which can make the difference slightly negative."""
+    if before is None or after is None or not requests:
+        return None
+    return max(floor, (after - before) * 1000 / requests)
 
 
 async def connector_stats(session: ClientSession, connector: Child, tag: str) -> dict[str, Any]:
@@ -474,7 +478,7 @@ async def measure(
         p99_ms=percentile(ordered, 99) * 1000,
         max_ms=ordered[-1] * 1000 if ordered else float("nan"),
         cpu_ms_per_request=_per_request(cpu_before, cpu_after, len(run_bodies)),
-        wait_ms_per_request=_per_request(wait_before, wait_after, len(run_bodies)),
+        wait_ms_per_request=_per_request(wait_before, wait_after, len(run_bodies), floor=0.0),
         statuses=dict(statuses),
         connector=stats,
         problems=problems,

@@ -75,6 +75,8 @@ class FakeConnector:
         self._released = asyncio.Event()  # set at close: hung requests give up without posting
         # Called after a message is posted and before the answer goes back (to break things mid-send).
         self.before_answer: Callable[[web.Request], Awaitable[None]] | None = None
+        self.open_requests = 0  # requests received and not yet answered
+        self.most_open = 0  # the most there ever were at once
 
     def inject(self, conversation_id: str, *faults: Fault) -> None:
         """Answer the next requests for ``conversation_id`` with these faults, in order."""
@@ -141,6 +143,14 @@ class FakeConnector:
             self._arrived.notify_all()
 
     async def _send(self, request: web.Request) -> web.Response:
+        self.open_requests += 1
+        self.most_open = max(self.most_open, self.open_requests)
+        try:
+            return await self._answer(request)
+        finally:
+            self.open_requests -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         body = await request.json()
         refused = await self._gate(request, body)
         if refused is not None:

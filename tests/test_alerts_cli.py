@@ -16,9 +16,11 @@ import pytest
 from activities import TENANT
 from alerts_support import channel_reference
 from connector_fake import Fault
+from m365_fakes import CLIENT_SECRET, m365  # noqa: F401 (fixture)
+from test_tenant_live import live_env, mc786329
 
 from bot.alerts.lease import Lease
-from bot.alerts.ledger import CLAIMED, Ledger
+from bot.alerts.ledger import CLAIMED, SENDING, Ledger
 from bot.alerts.subscriptions import Subscription, SubscriptionStore
 from bot.storage.conversations import ConversationRecord, ConversationStore
 from bot.storage.db import Database
@@ -156,15 +158,16 @@ async def test_run_once_refuses_while_a_bot_process_holds_the_lease(database_url
         await database.close()
 
 
-@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize("in_flight", [None, 4])
 async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice_but_the_message_in_flight(
-    database_url, connector, concurrency
+    database_url, connector, in_flight
 ):
     channels = [f"19:k{n:02d}@thread.tacv2" for n in range(30)]
     await seed(database_url, connector.url, channels, kinds=("countdown",))
     for cid in channels:
         connector.inject(cid, Fault(delay=0.05))  # a realistic connector: each post takes a moment
-    env = {"ALERTS_CONCURRENCY": str(concurrency)}
+    env = {"ALERTS_IN_FLIGHT": str(in_flight)} if in_flight else {}  # None: the default, one
+    limit = in_flight or 1
     process = await start_cli(database_url, "run-once", "--at", "2026-12-01T09:05+09:00", **env)
 
     async def kill_on_the_tenth(_request) -> None:
@@ -183,11 +186,13 @@ async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice_but_the_mess
     await database.open()
     try:
         states = await Ledger(database.engine, "x").states(["countdown"], SUBSCRIBED)
-        in_flight = {key.conversation_id for key, (state, _) in states.items() if state == CLAIMED}
     finally:
         await database.close()
-    # Claimed and not marked: the message in flight, plus any claimed a moment ahead and never sent.
-    assert in_flight
+    sending = {key.conversation_id for key, (state, _) in states.items() if state == SENDING}
+    only_claimed = {key.conversation_id for key, (state, _) in states.items() if state == CLAIMED}
+    # In flight: handed to the connector, no answer heard. Claimed a moment ahead: never posted.
+    assert 1 <= len(sending) <= limit
+    assert only_claimed and not only_claimed & set(delivered_before)
 
     # Restart after the dead process's lease and claims have expired (5 minutes later).
     code, lines, err = await run_cli(database_url, "run-once", "--at", "2026-12-01T09:11+09:00", **env)
@@ -197,6 +202,35 @@ async def test_sigkill_mid_fan_out_then_restart_sends_nothing_twice_but_the_mess
     assert restart["sent"] == len(received) - len(delivered_before)  # what it reports is what arrived
     assert sorted(set(received)) == channels  # nothing lost
     twice = {cid for cid in set(received) if received.count(cid) > 1}
-    assert twice <= in_flight  # only what was in flight when the process died can arrive twice
+    assert twice <= sending  # only what was in flight when the process died can arrive twice
     assert all(received.count(cid) <= 2 for cid in channels)
-    assert 1 <= len(twice) <= concurrency  # the 10th was posted but never acknowledged: it goes again
+    assert 1 <= len(twice) <= limit  # the 10th was posted but never acknowledged: it goes again
+    if in_flight is None:
+        assert twice == {"19:k09@thread.tacv2"}  # by default, exactly the one message in flight
+
+
+async def test_run_once_polls_the_message_center_and_announces_a_new_version_once(
+    database_url, connector, m365
+):
+    m365.graph.service_messages.append(mc786329("2026-01-27", datetime(2026, 1, 27, 20, 11, 1, tzinfo=timezone.utc)))
+    await seed(database_url, connector.url, ["19:mc@thread.tacv2"], kinds=("mc",))
+    env = {**live_env(m365), "SSL_CERT_FILE": str(m365.ca_path), "REQUESTS_CA_BUNDLE": str(m365.ca_path)}
+    at = "2026-11-23T12:00+09:00"
+    code, lines, err = await run_cli(database_url, "run-once", "--at", at, **env)
+    assert code == 0, err
+    assert next(line for line in lines if line["job"] == "mc") == {"job": "mc", "due": 0}  # the baseline
+    assert m365.graph.requests_to("admin/serviceAnnouncement/messages")
+
+    m365.graph.service_messages[0] = mc786329(
+        "2026-11-20", datetime(2026, 11, 20, 18, 0, tzinfo=timezone.utc), end="2027-04-30T08:00:00Z"
+    )
+    code, lines, err = await run_cli(database_url, "run-once", "--at", at, **env)
+    assert code == 0, err
+    assert next(line for line in lines if line["job"] == "mc") == {"job": "mc", "due": 1, "sent": 1, "recorded": 1}
+    [message] = connector.messages()
+    assert message.conversation_id == "19:mc@thread.tacv2" and "MC786329" in json.dumps(message.activity)
+
+    code, lines, err = await run_cli(database_url, "run-once", "--at", at, **env)  # polled again: not news
+    assert code == 0, err
+    assert len(connector.messages()) == 1
+    assert CLIENT_SECRET not in err  # nothing secret in the log

@@ -252,6 +252,32 @@ async def test_a_slow_connector_within_the_timeout_is_fine(ledger, connector):
     assert report.counts()["sent"] == 1
 
 
+@pytest.mark.parametrize("in_flight", [1, 4])
+async def test_no_more_messages_are_with_the_connector_than_in_flight_allows(ledger, connector, in_flight):
+    conversations = [f"19:f{n}@thread.tacv2" for n in range(12)]
+    for cid in conversations:
+        connector.inject(cid, Fault(delay=0.05))  # long enough for the next ones to pile up if allowed
+    report = await deliverer(ledger, concurrency=8, in_flight=in_flight).fan_out(
+        dues_for(conversations), references(connector, conversations), card
+    )
+    assert report.counts()["sent"] == 12
+    assert connector.most_open == in_flight  # never more; and with room, the fan-out uses it
+
+
+async def test_the_ledger_marks_a_message_sending_only_while_the_connector_has_it(ledger, connector):
+    conversations = ["19:watched@thread.tacv2"]
+    store = ledger[0]
+    seen: list[str] = []
+
+    async def look(_request) -> None:  # the connector has the message and has not answered yet
+        seen.extend(state for state, _ in (await store.states(["mc"], NOW)).values())
+
+    connector.before_answer = look
+    report = await deliverer(ledger).fan_out(dues_for(conversations), references(connector, conversations), card)
+    [row] = await store.batch(report.outcomes[0].batch)
+    assert seen == ["sending"] and row.state == "sent"
+
+
 def test_a_read_timeout_is_a_delivery_timeout_not_a_retry_now():
     import requests
     from msrest.exceptions import ClientRequestError

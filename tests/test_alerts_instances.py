@@ -11,6 +11,7 @@ from activities import TENANT
 from alerts_support import MovableClock, channel_reference, start_alert_bot
 
 from bot.alerts import jobs
+from bot.alerts.ledger import Ledger
 from bot.alerts.scheduler import JOB_IDS, MISFIRE_GRACE_SECONDS, heartbeat
 from bot.alerts.subscriptions import Subscription, SubscriptionStore
 from bot.storage.conversations import ConversationRecord, ConversationStore
@@ -120,3 +121,30 @@ async def test_two_processes_fanning_out_the_same_alerts_at_once_send_each_once(
     finally:
         await a.close()
         await b.close()
+
+
+async def test_after_a_crash_the_resume_job_finishes_the_fan_out_once_the_claims_go_stale(
+    database_url, connector
+):
+    clock = MovableClock(SUBSCRIBED)
+    bot = await start_alert_bot(database_url, clock)
+    try:
+        await seed(bot.services.db.engine, connector.url)
+        connector.clear()
+        # A process that died at 09:00 in Tokyo had claimed five rungs and handed one to the connector.
+        dead = Ledger(bot.services.db.engine, "dead-process")
+        owed = await jobs.due_now(bot.ctx, RUNG_30, ["countdown"])
+        batches = await dead.claim_each([(due.keys[0], due.payloads[0]) for due in owed[:5]], RUNG_30)
+        await dead.mark_sending(batches[0], RUNG_30)
+
+        clock.set(RUNG_30 + timedelta(minutes=2))  # the new process has just started
+        early = await jobs.resume_job(bot.ctx)
+        assert early.counts.get("sent") == len(CHANNELS) - 5  # the dead process's claims still stand
+
+        clock.set(RUNG_30 + bot.ctx.ledger.stale_after + timedelta(minutes=1))
+        late = await jobs.resume_job(bot.ctx)
+        assert late.counts.get("sent") == 5  # now they are stale: sent, the in-flight one included
+        assert sorted(m.conversation_id for m in connector.messages()) == CHANNELS
+        assert (await jobs.resume_job(bot.ctx)).due == 0  # nothing owed any more: nothing sent
+    finally:
+        await bot.close()

@@ -4,13 +4,14 @@ claims, recorded events, and the scheduler lease — including two processes rac
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.alerts.events import EventStore
 from bot.alerts.lease import Lease
-from bot.alerts.ledger import CLAIMED, FAILED, SENT, Ledger, LedgerKey
+from bot.alerts.ledger import CLAIMED, FAILED, SENT, ClaimLost, Ledger, LedgerKey
 from bot.alerts.sources import PostChange, SenderChange
 from bot.alerts.subscriptions import Subscription, SubscriptionStore
 from bot.storage.db import Database
@@ -91,6 +92,23 @@ async def test_a_failed_send_is_claimable_again_and_a_dead_claim_after_it_goes_s
     taken = await other.claim([key()], [{}], NOW + timedelta(minutes=5))
     [row] = await other.batch(taken)
     assert (row.state, row.holder, row.attempts) == (CLAIMED, "process-b", 3)
+
+
+async def test_only_a_claim_that_reached_the_connector_is_reclaimed_as_a_possible_duplicate(db, caplog):
+    dead = Ledger(db.engine, "process-a", stale_after=timedelta(minutes=5))
+    posted = await dead.claim([key(version="posted")], [{}], NOW)
+    await dead.claim([key(version="never-posted")], [{}], NOW)
+    await dead.mark_sending(posted, NOW)  # handed to the connector, then "process-a" died
+    later = NOW + timedelta(minutes=6)
+    other = Ledger(db.engine, "process-b", stale_after=timedelta(minutes=5))
+    with caplog.at_level(logging.INFO, logger="bot.alerts.ledger"):
+        assert await other.claim([key(version="never-posted")], [{}], later) is not None
+        assert await other.claim([key(version="posted")], [{}], later) is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "posted" in warnings[0] and "may have been delivered" in warnings[0]
+    with pytest.raises(ClaimLost):  # the dead process, were it only slow, must not send it now
+        await dead.mark_sending(posted, later)
+    assert await other.batch(posted) == []  # the claim changed hands under a new batch id
 
 
 async def test_a_batch_is_claimed_whole_or_not_at_all(db):

@@ -6,6 +6,8 @@ Message Center or sender sources (a poll consumes what it returns); it shows wha
 
 ``run-once`` runs every job once at the current time and sends what is due through the Bot
 Connector, then exits; a second run at the same moment sends nothing (the ledger says it went).
+Its Message Center job polls the tenant (live with Graph credentials, else the demo tenant) as the
+bot's scheduler does.
 It takes the same lease as the bot's scheduler, so it refuses to run while a bot process holds it.
 ``--at`` makes it act as if it were that moment: for rehearsals against a test connector only.
 
@@ -82,14 +84,19 @@ async def _context(
         timeline = load_timeline()
         services = SimpleNamespace(settings=settings, db=database, timeline=timeline, clock=clock)
         sender = None
-        if send:
-            from bot.teams.adapter import build_adapter, build_auth
-            from bot.teams.proactive import ProactiveSender
+        async with contextlib.AsyncExitStack() as stack:
+            if send:  # a preview polls nothing: a poll consumes what it returns
+                from bot.teams.adapter import build_adapter, build_auth
+                from bot.teams.proactive import ProactiveSender
+                from bot.tenant.connect import tenant_data
 
-            sender = ProactiveSender(build_adapter(settings, build_auth(settings)), settings.app_id)
-        yield build_context(
-            database.engine, timeline, default_sources(services), alert_settings(settings), clock, sender
-        )
+                services.tenant = await stack.enter_async_context(
+                    tenant_data(settings, database.engine, clock)
+                )
+                sender = ProactiveSender(build_adapter(settings, build_auth(settings)), settings.app_id)
+            yield build_context(
+                database.engine, timeline, default_sources(services), alert_settings(settings), clock, sender
+            )
     finally:
         await database.close()
 

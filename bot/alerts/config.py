@@ -20,7 +20,8 @@ class AlertSettings:
     mc_poll_minutes: int = 60
     send_time: str = "09:00"  # default local send time for new subscriptions
     senders_at_utc: time = time(0, 10)  # daily sender discovery (09:10 in Tokyo)
-    concurrency: int = 16  # messages being prepared or sent at once during a fan-out
+    concurrency: int = 16  # messages being claimed and prepared at once during a fan-out
+    in_flight: int = 1  # messages with the connector at once: what a crash could send twice
     send_timeout: float = 15.0  # seconds for one message before it is left for the next run
     startup_delay: float = 30.0  # first catch-up run after start
 
@@ -48,6 +49,7 @@ def parse_alert_settings(env: Mapping[str, str]) -> AlertSettings:
         send_time=_time(env, "ALERTS_SEND_TIME", "09:00"),
         senders_at_utc=time(int(hour), int(minute)),
         concurrency=_int(env, "ALERTS_CONCURRENCY", 16, 1, 32),
+        in_flight=_int(env, "ALERTS_IN_FLIGHT", 1, 1, 32),
         send_timeout=float(_int(env, "ALERTS_SEND_TIMEOUT_SECONDS", 15, 2, 120)),
     )
 

@@ -1,11 +1,17 @@
 """Sending alerts: typed connector failures, retries with backoff, and the fan-out.
 
 The Teams edge (``bot.teams.proactive``) turns HTTP answers into the errors below; everything
-else here is plain Python. One message goes: reference → ledger claim → rate-limit slot → send →
-ledger mark. 429/412/502/504 are retried with exponential backoff and jitter (never sooner than
-Retry-After); 403/404 mean the bot is gone from that conversation, so its subscription is
-deactivated; anything else (a timeout included) is left for the next run. One conversation's
-trouble never holds up the others: the fan-out runs a few workers side by side.
+else here is plain Python. One message goes: reference → ledger claim → in-flight slot → ledger
+"sending" → rate-limit slot → send → ledger "sent". 429/412/502/504 are retried with exponential
+backoff and jitter (never sooner than Retry-After); 403/404 mean the bot is gone from that
+conversation, so its subscription is deactivated; anything else (a timeout included) is left for
+the next run, and the fan-out goes on with the others.
+
+Claims and card building run a few messages ahead, but only ``in_flight`` messages (one by
+default) are with the connector at a time: a crash can then duplicate at most that many. One is
+enough to keep Teams' pace of 50 messages a second per tenant while the connector answers within
+about 20 ms; a farther connector needs more (``ALERTS_IN_FLIGHT``), a hanging one holds the
+fan-out up for at most the send timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from bot.alerts.ledger import Ledger
+from bot.alerts.ledger import ClaimLost, Ledger
 from bot.alerts.ratelimit import RateLimiter
 from bot.alerts.rules import Due
 from bot.alerts.subscriptions import REASON_BOT_REMOVED, REASON_REFERENCE_GONE, SubscriptionStore
@@ -63,6 +69,10 @@ class DeliveryTimeout(DeliveryError):
 
 class Rejected(DeliveryError):
     """Any other failure: retried on the next run."""
+
+
+class _LedgerDown(Exception):
+    """The ledger could not record that a message is being sent, so it was not sent."""
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -174,10 +184,12 @@ class Deliverer:
     clock: UtcClock
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 15.0
-    concurrency: int = 16
+    concurrency: int = 16  # messages being claimed and prepared at once
+    in_flight: int = 1  # messages handed to the connector and not yet answered, at most
     may_send: Callable[[], bool] = lambda: True  # False once the lease is lost or we are stopping
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
+    _in_flight: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
 
     async def fan_out(
         self, items: Sequence[Due], references: Mapping[tuple[str, str], ConversationRecord], render: Render
@@ -294,7 +306,13 @@ class Deliverer:
                 return self.limiter.acquire(due.tenant_id, due.conversation_id)
 
             try:
-                activity_id = await self.sender.send(reference, card, gate=gate, timeout=self.timeout)
+                await self._post(due, reference, card, batch, gate)
+            except ClaimLost:
+                log.warning("%s alert: another process took over its claim; leaving it to that one", due.kind)
+                return Outcome(due, Status.SKIPPED, attempt, "claim taken over", batch)
+            except _LedgerDown as error:
+                log.warning("%s alert deferred: could not record that it is being sent (%s)", due.kind, error)
+                return Outcome(due, Status.DEFERRED, attempt, str(error), batch)
             except (Throttled, Transient) as error:
                 retry_after = error.retry_after if isinstance(error, Throttled) else None
                 if isinstance(error, Throttled):
@@ -339,6 +357,25 @@ class Deliverer:
             except Exception as error:  # noqa: BLE001 - an unexpected bug in one send must not stop the rest
                 log.exception("%s alert: unexpected failure while sending", due.kind)
                 return await self._finish_failed(due, batch, attempt, type(error).__name__)
+            return Outcome(due, Status.SENT, attempt, None, batch)
+
+    async def _post(
+        self, due: Due, reference: ConversationRecord, card: Mapping[str, Any], batch: str, gate: Gate
+    ) -> None:
+        """One attempt, from "sending" in the ledger to "sent", holding one of the in-flight slots.
+
+        The slot is held until the ledger knows the answer, so a crash can leave at most
+        ``in_flight`` messages whose delivery nobody knows about: those are the only possible
+        duplicates. Backoff sleeps happen outside the slot.
+        """
+        async with self._slots():
+            try:
+                await self.ledger.mark_sending(batch, self.clock())
+            except ClaimLost:
+                raise
+            except Exception as error:  # noqa: BLE001 - database trouble: not sent, claim goes stale
+                raise _LedgerDown(type(error).__name__) from None
+            activity_id = await self.sender.send(reference, card, gate=gate, timeout=self.timeout)
             try:
                 await self.ledger.mark_sent(batch, activity_id, self.clock())
             except Exception as error:  # noqa: BLE001 - remembered in memory, written before the next claim
@@ -348,7 +385,11 @@ class Deliverer:
                     due.kind,
                     type(error).__name__,
                 )
-            return Outcome(due, Status.SENT, attempt, None, batch)
+
+    def _slots(self) -> asyncio.Semaphore:
+        if self._in_flight is None:
+            self._in_flight = asyncio.Semaphore(max(1, self.in_flight))
+        return self._in_flight
 
     async def _finish_failed(self, due: Due, batch: str, attempts: int, error: str) -> Outcome:
         try:

@@ -273,6 +273,25 @@ async def senders_job(ctx: AlertContext, now: datetime | None = None) -> JobResu
     return await _deliver(ctx, "senders", SENDERS, now, recorded)
 
 
+async def resume_job(ctx: AlertContext, now: datetime | None = None) -> JobResult:
+    """Once after start, when a dead process's claims have gone stale: deliver whatever is owed.
+
+    A fan-out a crash cut short would otherwise wait for the next run of its job (an hour for
+    countdowns, a day for senders); this polls no source, it only sends what the ledger and the
+    recorded events say is still owed, so running it changes nothing when nothing was cut short.
+    """
+    now = now or ctx.clock()
+    skipped = await _leased(ctx, "resume", now)
+    if skipped:
+        return skipped
+    due, counts = 0, Counter[str]()
+    for job, kind in (("countdown", COUNTDOWN), ("mc", MESSAGE_CENTER), ("senders", SENDERS), ("digest", DIGEST)):
+        result = await _deliver(ctx, job, kind, now)
+        due += result.due
+        counts.update(result.counts)
+    return JobResult("resume", due, dict(counts))
+
+
 JOBS: dict[str, Callable[[AlertContext, datetime | None], Awaitable[JobResult]]] = {
     "countdown": countdown_job,
     "mc": mc_job,

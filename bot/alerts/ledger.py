@@ -4,8 +4,10 @@ A row is keyed by (tenant, conversation, kind, subject, version) — e.g. a coun
 Center post version, one sender fact — and rows sent together as one message share a ``batch``.
 The claim is one transaction of compare-and-set writes, so two processes (or two runs) can never
 both own a key; a claim left behind by a dead process becomes claimable again after
-``stale_after``. That is the only way an alert can go out twice: the one message that was in
-flight when its sender died.
+``stale_after``. A claim moves to ``sending`` just before its message is handed to the connector
+and to ``sent`` when the connector answers, so after a crash the ledger tells apart what was only
+claimed (never posted: sent again, no duplicate) from what was in flight (maybe delivered: sent
+again with a warning). That in-flight message is the only way an alert can go out twice.
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ from bot.storage.conversations import base_conversation_id
 
 log = logging.getLogger(__name__)
 
-CLAIMED, SENT, FAILED, GONE = "claimed", "sent", "failed", "gone"
+CLAIMED, SENDING, SENT, FAILED, GONE = "claimed", "sending", "sent", "failed", "gone"
 SETTLED = frozenset({SENT, GONE})
+HELD = (CLAIMED, SENDING)  # owned by a live sender, until the claim goes stale
+
+
+class ClaimLost(Exception):
+    """Our claim was taken over (we were presumed dead): the message must not be sent by us."""
 
 
 class _Taken(Exception):
@@ -147,17 +154,25 @@ class Ledger:
         )
         if current is None or current["state"] in SETTLED:
             return False
-        if current["state"] == CLAIMED:
+        if current["state"] in HELD:
             if current["claimed_at"] > now - self.stale_after:
                 return False  # someone is sending it right now
-            log.warning(
-                "re-claiming %s alert %s for a conversation: its claim from %s by %s never finished "
-                "(that process died mid-send), so it may have been delivered once already",
-                key.kind,
-                key.short(),
-                current["claimed_at"].isoformat(),
-                current["holder"],
-            )
+            if current["state"] == SENDING:
+                log.warning(
+                    "re-claiming %s alert %s for a conversation: it was being sent at %s by %s, which "
+                    "never heard back (that process died mid-send), so it may have been delivered once",
+                    key.kind,
+                    key.short(),
+                    current["claimed_at"].isoformat(),
+                    current["holder"],
+                )
+            else:
+                log.info(
+                    "re-claiming %s alert %s: claimed by %s but never handed to the connector",
+                    key.kind,
+                    key.short(),
+                    current["holder"],
+                )
         updated = await conn.execute(
             alert_ledger.update()
             .where(
@@ -199,6 +214,25 @@ class Ledger:
                 claimed.append(batch if await self._claim_one(conn, key, batch, payload, now) else None)
         return claimed
 
+    async def mark_sending(self, batch: str, now: datetime) -> None:
+        """The message is about to reach the connector: from here on a crash leaves it ambiguous.
+
+        Raises ``ClaimLost`` if another holder took the claim over (it then sends it, not us).
+        """
+        await self.flush()
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                alert_ledger.update()
+                .where(
+                    alert_ledger.c.batch == batch,
+                    alert_ledger.c.state.in_(HELD),
+                    alert_ledger.c.holder == self.holder,
+                )
+                .values(state=SENDING, claimed_at=now)
+            )
+        if result.rowcount == 0:
+            raise ClaimLost(batch)
+
     async def mark_sent(self, batch: str, activity_id: str | None, now: datetime) -> None:
         """Record the delivery; if the database is down, remember it and write it before the next claim."""
         try:
@@ -218,7 +252,7 @@ class Ledger:
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 alert_ledger.update()
-                .where(alert_ledger.c.batch == batch, alert_ledger.c.state == CLAIMED)
+                .where(alert_ledger.c.batch == batch, alert_ledger.c.state.in_(HELD))
                 .values(state=SENT, sent_at=sent_at, activity_id=(activity_id or "")[:256] or None)
             )
         if result.rowcount == 0:
@@ -242,7 +276,7 @@ class Ledger:
                 alert_ledger.update()
                 .where(
                     alert_ledger.c.batch == batch,
-                    alert_ledger.c.state == CLAIMED,
+                    alert_ledger.c.state.in_(HELD),
                     alert_ledger.c.holder == self.holder,
                 )
                 .values(state=state, last_error=error[:200])

@@ -18,12 +18,13 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.config import AlertSettings, alert_settings
 from bot.alerts.delivery import CardSender, Deliverer
-from bot.alerts.jobs import JOBS, AlertContext, Clock
+from bot.alerts.jobs import JOBS, AlertContext, Clock, resume_job
 from bot.alerts.ratelimit import RateLimiter
 from bot.alerts.sources import Sources, default_sources
 from bot.timeline import Timeline
@@ -31,7 +32,8 @@ from bot.timeline import Timeline
 log = logging.getLogger(__name__)
 
 MISFIRE_GRACE_SECONDS = 15 * 60
-JOB_IDS = ("alerts.lease", "alerts.countdown", "alerts.mc", "alerts.senders", "alerts.digest")
+JOB_IDS = ("alerts.lease", "alerts.countdown", "alerts.mc", "alerts.senders", "alerts.digest", "alerts.resume")
+SCHEDULED = {**JOBS, "resume": resume_job}
 
 
 def build_context(
@@ -55,6 +57,7 @@ def build_context(
             clock=clock,
             timeout=settings.send_timeout,
             concurrency=settings.concurrency,
+            in_flight=settings.in_flight,
             may_send=ctx.may_send,
         )
     return ctx
@@ -67,7 +70,7 @@ async def run_scheduled(ctx: AlertContext, name: str) -> None:
         ctx.running.add(task)
     try:
         if not ctx.stopping:
-            await JOBS[name](ctx, None)
+            await SCHEDULED[name](ctx, None)
     except Exception as error:  # noqa: BLE001 - the boundary for scheduled work
         log.exception(
             "alerts job %s failed this run (%s); it catches up on the next run",
@@ -150,6 +153,15 @@ class AlertScheduler:
             id="alerts.digest",
             replace_existing=True,
             next_run_time=first + timedelta(seconds=10),
+        )
+        # A process that died mid-fan-out left claims that go stale after ``stale_after``: finish
+        # that fan-out then, not at the next hourly (or daily) run.
+        add(
+            run_scheduled,
+            DateTrigger(run_date=now + self.ctx.ledger.stale_after + timedelta(seconds=30)),
+            args=[self.ctx, "resume"],
+            id="alerts.resume",
+            replace_existing=True,
         )
         self.scheduler.start()
         log.info(

@@ -98,7 +98,7 @@ class Sources:
 def default_sources(services: Any) -> Sources:
     """The sources the running bot uses; the readiness, MC and sender features plug in here.
 
-    The Message Center needs a tenant source to poll, which the alerts CLI does not open.
+    The Message Center needs tenant data to poll; a preview opens none, so it polls nothing.
     """
     from bot.devices.alert_sources import device_sources
 

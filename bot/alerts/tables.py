@@ -45,7 +45,7 @@ def _v4_tables(meta: sa.MetaData) -> tuple[sa.Table, sa.Table, sa.Table, sa.Tabl
         sa.Column("subject", sa.String(255), nullable=False),
         sa.Column("version", sa.String(128), nullable=False),
         sa.Column("batch", sa.String(36), nullable=False),  # rows sent together as one message
-        sa.Column("state", sa.String(16), nullable=False),  # claimed | sent | failed | gone
+        sa.Column("state", sa.String(16), nullable=False),  # claimed | sending | sent | failed | gone
         sa.Column("holder", sa.String(64), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("last_error", sa.String(200)),

@@ -20,12 +20,21 @@ from bot.devices.importer import ImportRefused, PreparedImport, prepare_import, 
 from bot.devices.model import Device, DeviceStatus
 from bot.devices.naming import find
 from bot.devices.outbox import FileOffer
-from bot.devices.readiness import DeviceFilter, FilterError, page_of, parse_filter, select, summarize
+from bot.devices.readiness import (
+    DeviceFilter,
+    FilterError,
+    ReadinessSummary,
+    page_of,
+    parse_filter,
+    select,
+    summarize,
+)
 from bot.devices.runtime import runtime_of
 from bot.devices.scan import ScanStateStore, ScanView
 from bot.devices.store import DeviceConflict, DeviceStore
 from bot.i18n import format_count, t
 from bot.services import Services
+from bot.storage.readcache import shared_cache
 from bot.tenant.posture import Posture
 from bot.turn import Reply, TurnInput
 from cards.base import Element
@@ -121,10 +130,22 @@ async def refresh_readiness(services: Services, turn: TurnInput, data: dict[str,
     return ActionResult(card=await readiness_card(services, turn))
 
 
+async def status_summary(services: Services) -> ReadinessSummary:
+    """The readiness counts, kept a few seconds because every /status shows them and reading the whole
+    inventory for each message was most of its database time. The bot's own device changes show at
+    once; an import by the CLI (another process) within ``bot.storage.readcache.DEFAULT_TTL`` seconds."""
+
+    async def compute() -> ReadinessSummary:
+        inventory = await load(services)
+        return summarize(inventory.devices, inventory.posture)
+
+    cache = shared_cache(services.db.engine, "devices.status_summary")
+    return await cache.get(runtime_of(services).tenant_id, compute)  # type: ignore[no-any-return]
+
+
 async def status_section(services: Services, turn: TurnInput) -> list[Element]:
     """What /status adds about devices: counts and how many senders break at the cutoff."""
-    inventory = await load(services)
-    return readiness_section(summarize(inventory.devices, inventory.posture), cutoff_when(services, turn.lang), turn.lang)
+    return readiness_section(await status_summary(services), cutoff_when(services, turn.lang), turn.lang)
 
 
 # ---------------------------------------------------------------- /devices

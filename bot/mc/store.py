@@ -6,14 +6,16 @@ real edit by Microsoft (even one that keeps ``lastModifiedDateTime``) is a new r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.mc.post import PostVersion, normalize_post
+from bot.storage.readcache import DEFAULT_TTL, ReadCache
 from bot.tenant.tables import mc_versions
 
 
@@ -45,8 +47,15 @@ def _ordered() -> sa.Select[Any]:
 
 
 class McStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Message Center versions. ``latest`` (read by every /status) is cached briefly
+    (``bot.storage.readcache``): a version this process adds shows at once, one added by another
+    process within ``cache_ttl`` seconds."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, cache_ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._engine = engine
+        self._latest: ReadCache[str, StoredVersion | None] = ReadCache(engine, ttl=cache_ttl, clock=clock)
 
     async def add(self, raw: Mapping[str, Any], fetched_at: datetime, source: str) -> StoredVersion | None:
         """Store ``raw`` as a new version; None when this exact content is already stored."""
@@ -83,9 +92,13 @@ class McStore:
 
     async def latest(self, post_id: str) -> StoredVersion | None:
         """The newest version only: what /status needs, without reading the whole history."""
+        post_id = post_id.upper()
+        return await self._latest.get(post_id, lambda: self._read_latest(post_id))
+
+    async def _read_latest(self, post_id: str) -> StoredVersion | None:
         query = (
             sa.select(mc_versions)
-            .where(mc_versions.c.post_id == post_id.upper())
+            .where(mc_versions.c.post_id == post_id)
             .order_by(mc_versions.c.last_modified.desc(), mc_versions.c.fetched_at.desc())
             .limit(1)
         )

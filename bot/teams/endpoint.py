@@ -13,10 +13,11 @@ import logging
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.core.serializer_helper import serializer_helper
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from bot.settings import Settings
+from bot.teams.clients import CachingBotFrameworkAuthentication
 from bot.teams.handler import tenant_of
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class Endpoint:
     def __init__(
         self,
         settings: Settings,
-        auth: ConfigurationBotFrameworkAuthentication,
+        auth: CachingBotFrameworkAuthentication,
         adapter: CloudAdapter,
         bot: Bot,
     ) -> None:
@@ -34,6 +35,10 @@ class Endpoint:
         self.auth = auth
         self.adapter = adapter
         self.bot = bot
+
+    async def close(self) -> None:
+        """Close the shared connection pool to Bot Connectors (after proactive senders have stopped)."""
+        await self.auth.close()
 
     async def _read_body(self, request: web.Request) -> bytes:
         limit = self.settings.max_body_bytes

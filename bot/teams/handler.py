@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager, suppress
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.serializer_helper import serializer_helper
@@ -28,6 +28,12 @@ from cards.help import build_welcome_card
 
 log = logging.getLogger(__name__)
 
+TEAM_GONE = frozenset({"teamDeleted", "teamHardDeleted", "teamArchived"})
+"""The bot can no longer post anywhere in the team. An archived team is read-only until it is
+unarchived; its references are deleted rather than kept unused (alerts to it would fail with 403),
+and ``TEAM_BACK`` saves the team's reference again when it returns."""
+TEAM_BACK = frozenset({"teamUnarchived", "teamRestored"})
+
 
 def tenant_of(activity: Activity) -> str:
     data = activity.channel_data or {}
@@ -37,10 +43,25 @@ def tenant_of(activity: Activity) -> str:
     return (tenant or "").lower()
 
 
+def _channel_data(activity: Activity) -> dict[str, Any]:
+    return activity.channel_data if isinstance(activity.channel_data, dict) else {}
+
+
+def team_of(activity: Activity) -> str | None:
+    team = _channel_data(activity).get("team")
+    return str(team["id"]) if isinstance(team, dict) and team.get("id") else None
+
+
+def event_type(activity: Activity) -> str:
+    """Teams' ``channelData.eventType`` on a conversationUpdate ("teamDeleted", "channelDeleted", …)."""
+    event = _channel_data(activity).get("eventType")
+    return event if isinstance(event, str) else ""
+
+
 def conversation_record(activity: Activity) -> ConversationRecord:
     reference = TurnContext.get_conversation_reference(activity).serialize()
     reference.pop("activityId", None)
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    data = _channel_data(activity)
     return ConversationRecord(
         tenant_id=tenant_of(activity),
         conversation_id=activity.conversation.id,
@@ -141,11 +162,22 @@ class ReadinessBot(TeamsActivityHandler):
         if await self.services.conversations.save(conversation_record(activity), self.services.clock()):
             log.info("saved conversation reference (%s)", activity.conversation.conversation_type or "personal")
 
-    async def forget(self, activity: Activity) -> None:
+    async def forget(self, activity: Activity, why: str = "bot removed") -> None:
+        """Delete the reference of this conversation or, in a team, of every channel of the team:
+        the bot cannot post in any of them any more."""
         if activity.conversation is None:
             return
-        if await self.services.conversations.delete(tenant_of(activity), activity.conversation.id):
-            log.info("deleted conversation reference (bot removed)")
+        tenant = tenant_of(activity)
+        conversations = self.services.conversations
+        doomed = {activity.conversation.id}
+        team = team_of(activity)
+        if team:
+            doomed.add(team)
+            records = await conversations.all(tenant)
+            doomed.update(record.conversation_id for record in records if record.team_id == team)
+        deleted = [cid for cid in sorted(doomed) if await conversations.delete(tenant, cid)]
+        if deleted:
+            log.info("deleted %d conversation reference(s) (%s)", len(deleted), why)
 
     async def send_reply(self, context: TurnContext, reply: Reply) -> None:
         activities: list[Activity] = []
@@ -199,11 +231,25 @@ class ReadinessBot(TeamsActivityHandler):
         await self.forget(turn_context.activity)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        """Only the bot's own arrival or departure matters; other members' changes are ignored.
+        """The bot's own arrival or departure, and team or channel events that decide where it can
+        still post; other members' changes are ignored.
 
         (TeamsActivityHandler would look up every other added member through the connector.)
         """
         activity = turn_context.activity
+        event = event_type(activity)
+        if event in TEAM_GONE:
+            await self.forget(activity, event)
+            return
+        if event in TEAM_BACK:
+            await self.remember(activity)
+            return
+        if event == "channelDeleted":
+            channel = _channel_data(activity).get("channel")
+            if isinstance(channel, dict) and channel.get("id"):
+                if await self.services.conversations.delete(tenant_of(activity), str(channel["id"])):
+                    log.info("deleted conversation reference (channelDeleted)")
+            return
         bot_id = activity.recipient.id if activity.recipient else None
         if any(member.id == bot_id for member in activity.members_removed or []):
             await self.forget(activity)

@@ -3,10 +3,9 @@
 The only alerts module that imports botbuilder. It rebuilds the ``ConversationReference`` saved
 when the bot was installed or spoken to, and posts the card with ``send_to_conversation`` so a
 channel gets a new post rather than a reply in an old thread. HTTP failures become the plain
-errors in ``bot.alerts.delivery``; retrying is the caller's business, so the SDK's own retry
-policy is switched off (msrest asks urllib3 to retry 5xx and read errors, POSTs included; with
-urllib3 2 that request is ignored for POST, but a POST retried after a read error could post twice,
-so we do not depend on which urllib3 is installed).
+errors in ``bot.alerts.delivery``; retrying is the caller's business, so the send is made with
+``SendPolicy.once``: one attempt within the caller's time (turn replies on the same cached
+connector client keep their own retries; the policy is changed for this send only).
 """
 
 from __future__ import annotations
@@ -17,34 +16,18 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+import aiohttp
 import requests
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
-from msrest.universal_http.requests import ClientRetryPolicy
-from urllib3.util.retry import Retry
 
 from bot.alerts.delivery import DeliveryError, DeliveryTimeout, Gate, Rejected, Transient, classify
 from bot.storage.conversations import ConversationRecord
+from bot.teams.connector import ConnectorError, FastConnectorClient, SendPolicy
 
 log = logging.getLogger(__name__)
-
-_NO_RETRIES = Retry(
-    total=0, connect=0, read=0, redirect=0, status=0, status_forcelist=(), raise_on_status=False
-)
-
-
-def _cheap_retry_policies() -> None:
-    """Make msrest build its retry policy in microseconds instead of ~3.5 ms.
-
-    ``ClientRetryPolicy()`` (built twice per ``continue_conversation``: the connector client and the
-    user-token client) tests 999 codes for membership in a 500-item *list*; that alone was half the
-    CPU of a proactive send and throttled a 1,000-channel fan-out. A frozenset with the same members
-    gives the identical policy.
-    """
-    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
 
 
 def reference_for(record: ConversationRecord) -> ConversationReference:
@@ -57,21 +40,19 @@ def reference_for(record: ConversationRecord) -> ConversationReference:
     return reference
 
 
-def _tune(client: Any, http_timeout: float) -> None:
-    """One HTTP attempt per send, bounded in time: the caller owns retries and timeouts."""
-    config = getattr(client, "config", None)
-    if config is None:
-        return
-    config.retry_policy.policy = _NO_RETRIES
-    config.connection.timeout = http_timeout
-
-
 def to_delivery_error(error: BaseException) -> DeliveryError:
-    """Map what the SDK raised to a delivery error, without response bodies or tokens."""
+    """Map what the send raised to a delivery error, without response bodies or tokens.
+
+    Sends go through ``bot.teams.connector`` (``ConnectorError``, aiohttp errors); msrest's errors
+    are still mapped for calls that fall back to botbuilder's own client."""
     if isinstance(error, DeliveryError):
         return error
     if isinstance(error, asyncio.TimeoutError):
         return DeliveryTimeout("the connector did not answer in time")
+    if isinstance(error, ConnectorError):
+        return classify(error.status, error.retry_after, datetime.now(timezone.utc))
+    if isinstance(error, aiohttp.ClientError):
+        return Transient(f"request failed ({type(error).__name__})")
     if isinstance(error, HttpOperationError) and getattr(error, "response", None) is not None:
         response = error.response
         status = int(getattr(response, "status_code", 0) or 0)
@@ -92,7 +73,6 @@ class ProactiveSender:
         self._adapter = adapter
         self._app_id = app_id
         self._http_timeout = http_timeout
-        _cheap_retry_policies()
 
     async def send(
         self, conversation: ConversationRecord, card: Mapping[str, Any], *, gate: Gate, timeout: float
@@ -101,8 +81,13 @@ class ProactiveSender:
         result: dict[str, Any] = {}
 
         async def post(turn_context: TurnContext) -> None:
-            client = turn_context.turn_state.get(self._adapter.BOT_CONNECTOR_CLIENT_KEY)
-            _tune(client, min(self._http_timeout, timeout))
+            key = self._adapter.BOT_CONNECTOR_CLIENT_KEY
+            client = turn_context.turn_state.get(key)
+            if not isinstance(client, FastConnectorClient):
+                result["error"] = Rejected("the adapter's connector client cannot send without retries")
+                return
+            once = SendPolicy.once(min(self._http_timeout, timeout))
+            turn_context.turn_state[key] = client.with_policy(once)
             activity = TurnContext.apply_conversation_reference(
                 MessageFactory.attachment(CardFactory.adaptive_card(dict(card))), reference
             )

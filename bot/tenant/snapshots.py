@@ -7,6 +7,7 @@ answering from the last good copy and says since when and why it is stale.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
@@ -14,6 +15,7 @@ from typing import Any, Awaitable, Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.readcache import DEFAULT_TTL, ReadCache
 from bot.tenant.tables import snapshots
 
 log = logging.getLogger(__name__)
@@ -39,10 +41,19 @@ class Snapshot:
 
 
 class SnapshotStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Snapshots by key. Reads are cached briefly (``bot.storage.readcache``): this process's own
+    ``put``/``fail`` show at once, a snapshot written by another process within ``cache_ttl`` seconds."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, cache_ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._engine = engine
+        self._cache: ReadCache[str, Snapshot | None] = ReadCache(engine, ttl=cache_ttl, clock=clock)
 
     async def get(self, key: str) -> Snapshot | None:
+        return await self._cache.get(key, lambda: self._read(key))
+
+    async def _read(self, key: str) -> Snapshot | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(sa.select(snapshots).where(snapshots.c.key == key))).mappings().first()
         return Snapshot(**row) if row else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -99,6 +100,9 @@ async def seed(database: Database, service_url: str, channels: list[str]) -> Non
 
 async def serve_connector(latency: float) -> None:
     """The fake connector's own process: prints its URL, answers until stdin says "report"."""
+    # It keeps every message it receives; the collector's full passes over them paused it for
+    # 50-70 ms, so it stamped arrivals late and answered 429 to sends that were within the limits.
+    gc.disable()
     connector = FakeConnector(enforce_limits=True)
     if latency:
         connector.faults = _SlowForEveryone(latency)  # type: ignore[assignment]

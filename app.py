@@ -18,8 +18,7 @@ from bot.services import Clock, Services, system_clock
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.conversations import ConversationStore
 from bot.storage.db import Database
-from bot.tenant.service import TenantData
-from bot.tenant.connect import open_tenant_source
+from bot.tenant.connect import tenant_data
 from bot.timeline import load_timeline
 
 log = logging.getLogger("smtp_auth_readiness")
@@ -47,32 +46,30 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         from bot.teams.files import ReadinessBotWithFiles
 
         await database.open()
-        source, client = await open_tenant_source(settings)
-        services = Services(
-            settings=settings,
-            db=database,
-            conversations=ConversationStore(database.engine),
-            timeline=load_timeline(),
-            tenant=TenantData(source, database.engine, clock, watchlist=settings.mc_watchlist),
-            clock=clock,
-        )
-        app[SERVICES] = services
-        auth = build_auth(settings)
-        endpoint = Endpoint(settings, auth, build_adapter(settings, auth), ReadinessBotWithFiles(services))
-        app[ENDPOINT] = endpoint
-        app[ADAPTER] = endpoint.adapter
-        if settings.local_mode:
-            log.warning("local mode: no MicrosoftAppId set, requests are not authenticated (Agents Playground/tests only)")
-        log.info("storage: %s", database.describe())
-        log.info("tenant data: %s", "live (Microsoft Graph and Exchange Online)" if client else "built-in demo tenant")
-        # Everything built so far lives as long as the process: keep it out of the collector's full
-        # passes, which otherwise stall every request in flight for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
-        yield
-        await endpoint.close()
-        if client is not None:
-            await client.close()
+        async with tenant_data(settings, database.engine, clock) as tenant:
+            services = Services(
+                settings=settings,
+                db=database,
+                conversations=ConversationStore(database.engine),
+                timeline=load_timeline(),
+                tenant=tenant,
+                clock=clock,
+            )
+            app[SERVICES] = services
+            auth = build_auth(settings)
+            endpoint = Endpoint(settings, auth, build_adapter(settings, auth), ReadinessBotWithFiles(services))
+            app[ENDPOINT] = endpoint
+            app[ADAPTER] = endpoint.adapter
+            if settings.local_mode:
+                log.warning("local mode: no MicrosoftAppId set, requests are not authenticated (Agents Playground/tests only)")
+            log.info("storage: %s", database.describe())
+            log.info("tenant data: %s", "built-in demo tenant" if tenant.demo else "live (Microsoft Graph and Exchange Online)")
+            # Everything built so far lives as long as the process: keep it out of the collector's full
+            # passes, which otherwise stall every request in flight for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
+            yield
+            await endpoint.close()
         await database.close()
 
     async def messages(request: web.Request) -> web.StreamResponse:

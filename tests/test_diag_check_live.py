@@ -13,24 +13,12 @@ from typing import Any
 import pytest
 from activities import ADMIN_AAD, personal_message
 from card_checks import assert_valid_card, card_text
-from m365_fakes import CLIENT_SECRET, FakeM365, iso, m365  # noqa: F401 (fixture)
+from m365_fakes import FakeM365, iso, m365  # noqa: F401 (fixture)
 from test_diag_check_http import verdicts
+from test_tenant_live import live_env
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 UPN = "scanner@contoso.com"
-
-
-def live_env(fakes: FakeM365) -> dict[str, str]:
-    settings = fakes.settings()
-    return {
-        "GRAPH_TENANT_ID": settings.tenant_id,
-        "GRAPH_CLIENT_ID": settings.client_id,
-        "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
-        "AUTHORITY_HOST": settings.authority_host,
-        "GRAPH_ENDPOINT": settings.graph_endpoint,
-        "EXCHANGE_ENDPOINT": settings.exchange_endpoint,
-        "ADMIN_USER_IDS": ADMIN_AAD,
-    }
 
 
 def sign_in(hours: float, code: int = 0, reason: str | None = None, upn: str = UPN) -> dict[str, Any]:

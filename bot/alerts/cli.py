@@ -31,8 +31,8 @@ from bot.alerts.config import alert_settings
 from bot.alerts.jobs import AlertContext, due_now, run_all
 from bot.alerts.scheduler import build_context
 from bot.alerts.sources import default_sources
-from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.operator import begin
+from bot.settings import Settings
 from bot.storage.db import Database
 from bot.timeline import load_timeline
 
@@ -93,7 +93,9 @@ async def _context(
                 services.tenant = await stack.enter_async_context(
                     tenant_data(settings, database.engine, clock)
                 )
-                sender = ProactiveSender(build_adapter(settings, build_auth(settings)), settings.app_id)
+                auth = build_auth(settings)
+                stack.push_async_callback(auth.close)  # its connector session
+                sender = ProactiveSender(build_adapter(settings, auth), settings.app_id)
             yield build_context(
                 database.engine, timeline, default_sources(services), alert_settings(settings), clock, sender
             )
@@ -147,17 +149,10 @@ async def run_once(settings: Settings, at: datetime | None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    configure_logging()
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    try:
-        settings = load_settings()
-        alert_settings(settings)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    started = begin(_parser(), argv, alert_settings)
+    if isinstance(started, int):
+        return started
+    args, settings = started
     if args.command == "preview":
         return asyncio.run(preview(settings, args.at))
     return asyncio.run(run_once(settings, args.at))

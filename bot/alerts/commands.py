@@ -22,6 +22,7 @@ from bot.alerts.render import Marks, render_alert
 from bot.alerts.subscriptions import (
     DEFAULT_KINDS,
     KINDS,
+    Options,
     Subscription,
     SubscriptionStore,
     merge_kinds,
@@ -146,14 +147,22 @@ async def _save(
 # --- chat commands ---------------------------------------------------------------------------
 
 
-async def subscribe(services: Services, turn: TurnInput) -> Reply:
-    """/subscribe [kinds] [en|ja] [zone] [HH:MM]: this conversation gets alerts."""
+def _admin_options(turn: TurnInput) -> Options | Reply:
+    """The command's options, or the reply refusing it (not an admin, or words it does not know)."""
     if not turn.is_admin:
         return Reply(text=t("alerts.cmd.not_admin", turn.lang))
     options = parse_options(turn.args)
     if options.unknown:
         words = ", ".join(f"'{word[:30]}'" for word in options.unknown[:5])
         return Reply(text=t("alerts.cmd.unknown_options", turn.lang, words=words))
+    return options
+
+
+async def subscribe(services: Services, turn: TurnInput) -> Reply:
+    """/subscribe [kinds] [en|ja] [zone] [HH:MM]: this conversation gets alerts."""
+    options = _admin_options(turn)
+    if isinstance(options, Reply):
+        return options
     existing = await _store(services).get(turn.conversation.tenant_id, turn.conversation.conversation_id)
     if options.kinds:
         kinds = merge_kinds(existing.kinds if existing and existing.active else (), options.kinds)
@@ -166,12 +175,9 @@ async def subscribe(services: Services, turn: TurnInput) -> Reply:
 
 async def unsubscribe(services: Services, turn: TurnInput) -> Reply:
     """/unsubscribe [kinds]: stop some or all alerts here."""
-    if not turn.is_admin:
-        return Reply(text=t("alerts.cmd.not_admin", turn.lang))
-    options = parse_options(turn.args)
-    if options.unknown:
-        words = ", ".join(f"'{word[:30]}'" for word in options.unknown[:5])
-        return Reply(text=t("alerts.cmd.unknown_options", turn.lang, words=words))
+    options = _admin_options(turn)
+    if isinstance(options, Reply):
+        return options
     store = _store(services)
     key = turn.conversation
     existing = await store.get(key.tenant_id, key.conversation_id)

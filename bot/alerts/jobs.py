@@ -28,7 +28,7 @@ from bot.alerts.lease import Lease
 from bot.alerts.ledger import Ledger
 from bot.alerts.render import Marks, numbers_to_data, render_alert
 from bot.alerts.rules import COUNTDOWN, DIGEST, MESSAGE_CENTER, SENDERS, Due
-from bot.alerts.sources import PostChange, ReadinessNumbers, SenderChange, Sources
+from bot.alerts.sources import ReadinessNumbers, Sources
 from bot.alerts.subscriptions import Subscription, SubscriptionStore
 from bot.storage.conversations import ConversationRecord, ConversationStore
 from bot.timeline import Timeline
@@ -51,9 +51,8 @@ class AlertContext:
     deliverer: Deliverer | None = None  # None: this context only previews
     stopping: bool = False
     running: set[asyncio.Task[Any]] = field(default_factory=set)  # scheduled jobs in progress
-    # Polled but not yet recorded (the database was down): recorded first on the next run.
-    unrecorded_posts: list[PostChange] = field(default_factory=list)
-    unrecorded_senders: list[SenderChange] = field(default_factory=list)
+    # Polled but not yet recorded (the database was down), per job: recorded first on the next run.
+    unrecorded: dict[str, list[Any]] = field(default_factory=dict)
     conversations: ConversationStore = field(init=False)
     subscriptions: SubscriptionStore = field(init=False)
     ledger: Ledger = field(init=False)
@@ -247,30 +246,42 @@ async def digest_job(ctx: AlertContext, now: datetime | None = None) -> JobResul
     return await _leased(ctx, "digest", now) or await _deliver(ctx, "digest", DIGEST, now)
 
 
-async def mc_job(ctx: AlertContext, now: datetime | None = None) -> JobResult:
-    """Every MC_POLL_MINUTES: record new post versions, then alert everyone not yet told."""
-    now = now or ctx.clock()
-    skipped = await _leased(ctx, "mc", now)
+async def _record_then_deliver(
+    ctx: AlertContext,
+    job: str,
+    kind: str,
+    now: datetime,
+    poll: Callable[[], Awaitable[Sequence[Any]]],
+    record: Callable[[Sequence[Any], datetime], Awaitable[int]],
+) -> JobResult:
+    """Record what a source says changed, then alert everyone not yet told.
+
+    A poll consumes what it returns, so changes are kept in memory until the database has them.
+    """
+    skipped = await _leased(ctx, job, now)
     if skipped:
         return skipped
-    changes = [*ctx.unrecorded_posts, *await ctx.sources.message_center.poll()]
-    ctx.unrecorded_posts = changes
-    recorded = await ctx.events.record_post_changes(changes, now) if changes else 0
-    ctx.unrecorded_posts = []
-    return await _deliver(ctx, "mc", MESSAGE_CENTER, now, recorded)
+    changes = [*ctx.unrecorded.get(job, ()), *await poll()]
+    ctx.unrecorded[job] = changes
+    recorded = await record(changes, now) if changes else 0
+    ctx.unrecorded[job] = []
+    return await _deliver(ctx, job, kind, now, recorded)
+
+
+async def mc_job(ctx: AlertContext, now: datetime | None = None) -> JobResult:
+    """Every MC_POLL_MINUTES: new versions of watched posts."""
+    return await _record_then_deliver(
+        ctx, "mc", MESSAGE_CENTER, now or ctx.clock(),
+        ctx.sources.message_center.poll, ctx.events.record_post_changes,
+    )
 
 
 async def senders_job(ctx: AlertContext, now: datetime | None = None) -> JobResult:
-    """Daily: record sender facts that changed, then one card per conversation with what is new to it."""
-    now = now or ctx.clock()
-    skipped = await _leased(ctx, "senders", now)
-    if skipped:
-        return skipped
-    changes = [*ctx.unrecorded_senders, *await ctx.sources.senders.changes()]
-    ctx.unrecorded_senders = changes
-    recorded = await ctx.events.record_sender_changes(changes, now) if changes else 0
-    ctx.unrecorded_senders = []
-    return await _deliver(ctx, "senders", SENDERS, now, recorded)
+    """Daily: sender facts that changed, one card per conversation with what is new to it."""
+    return await _record_then_deliver(
+        ctx, "senders", SENDERS, now or ctx.clock(),
+        ctx.sources.senders.changes, ctx.events.record_sender_changes,
+    )
 
 
 async def resume_job(ctx: AlertContext, now: datetime | None = None) -> JobResult:

@@ -219,7 +219,6 @@ class Ledger:
 
         Raises ``ClaimLost`` if another holder took the claim over (it then sends it, not us).
         """
-        await self.flush()
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 alert_ledger.update()

@@ -24,8 +24,8 @@ from bot.devices.config import device_settings, inventory_tenant
 from bot.devices.export import inventory_csv
 from bot.devices.importer import ImportRefused, import_report
 from bot.devices.store import DeviceStore
-from bot.logs import configure_logging
-from bot.settings import Settings, SettingsError, load_settings
+from bot.operator import begin
+from bot.settings import Settings
 from bot.storage.db import Database
 from bot.tenant.posture import Posture, parse_posture
 from bot.tenant.snapshots import SnapshotStore
@@ -150,17 +150,10 @@ async def _scan(settings: Settings, lang: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    configure_logging(logging.WARNING)
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    try:
-        settings = load_settings()
-        device_settings(settings)
-    except SettingsError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    started = begin(_parser(), argv, device_settings, log_level=logging.WARNING)
+    if isinstance(started, int):
+        return started
+    args, settings = started
     lang = args.lang or settings.default_language
     if args.command == "import-eac":
         return asyncio.run(_import(settings, args.file, args.actor, lang))

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Generic, Hashable, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.lru import LruMap
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -90,23 +91,18 @@ class ReadCache(Generic[K, V]):
     ) -> None:
         self._watch = write_watch(engine)
         self._ttl = ttl
-        self._max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[K, _Entry[V]] = OrderedDict()
+        self._entries: LruMap[K, _Entry[V]] = LruMap(max_entries)
 
     async def get(self, key: K, load: Callable[[], Awaitable[V]]) -> V:
         entry = self._entries.get(key)
         generation = self._watch.generation
         if entry is not None and entry.generation == generation and self._young(entry):
-            self._entries.move_to_end(key)
             return entry.value
         started = self._clock()
         value = await load()
         if self._watch.generation == generation and self._ttl > 0:
-            self._entries[key] = _Entry(value, generation, started)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+            self._entries.put(key, _Entry(value, generation, started))
         return value
 
     def _young(self, entry: _Entry[V]) -> bool:

@@ -23,8 +23,7 @@ Inbound authentication is untouched: every request is still validated by botbuil
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Generic, Hashable, TypeVar
+from typing import Any, Awaitable, Callable, Hashable, TypeVar
 
 from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
@@ -41,6 +40,7 @@ from botframework.connector.auth import (
 )
 from msrest.authentication import Authentication
 
+from bot.lru import LruMap
 from bot.teams.connector import ConnectorHttp, FastConnectorClient, bearer_token
 
 K = TypeVar("K", bound=Hashable)
@@ -49,28 +49,15 @@ V = TypeVar("V")
 MAX_CONNECTORS = 64
 
 
-class Lru(Generic[K, V]):
-    """A small least-recently-used map; a miss builds the value once, under ``await``."""
+class Lru(LruMap[K, V]):
+    """Bounded, least recently used first out; a miss builds the value under ``await``."""
 
-    def __init__(self, max_entries: int) -> None:
-        self._max_entries = max_entries
-        self._entries: OrderedDict[K, V] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    async def get(self, key: K, build: Callable[[], Awaitable[V]]) -> V:
-        value = self._entries.get(key)
+    async def get_or_build(self, key: K, build: Callable[[], Awaitable[V]]) -> V:
+        value = self.get(key)
         if value is not None:
-            self._entries.move_to_end(key)
             return value
-        value = await build()
         # Two turns may have built one each meanwhile; keep the first so later turns share it.
-        value = self._entries.setdefault(key, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
-        return value
+        return self.put(key, await build(), keep_existing=True)
 
 
 def app_id_of(claims_identity: ClaimsIdentity) -> str | None:
@@ -96,7 +83,7 @@ class CachedCredentialsFactory(ServiceClientCredentialsFactory):
     async def create_credentials(
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
-        return await self._credentials.get(
+        return await self._credentials.get_or_build(
             (app_id, oauth_scope, login_endpoint, validate_authority),
             lambda: self._inner.create_credentials(app_id, oauth_scope, login_endpoint, validate_authority),
         )
@@ -114,7 +101,7 @@ class _CachingConnectorFactory(ConnectorFactory):
 
     async def create(self, service_url: str, audience: str | None = None) -> Any:
         audience = audience or self._owner.get_originating_audience()
-        return await self._owner.connectors.get(
+        return await self._owner.connectors.get_or_build(
             (self._app_id, service_url, audience),
             lambda: self._owner.build_connector(self._inner, service_url, audience),
         )
@@ -163,4 +150,4 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         """One per app id: it only holds the app's credentials and the token service's address."""
         build = super().create_user_token_client
-        return await self._user_token_clients.get(app_id_of(claims_identity), lambda: build(claims_identity))
+        return await self._user_token_clients.get_or_build(app_id_of(claims_identity), lambda: build(claims_identity))

@@ -1,0 +1,38 @@
+"""What every operator command (``python -m bot alerts|devices ...``) does before its own work.
+
+Arguments parsed (argparse's own exit code on ``--help`` or a bad argument) and settings loaded,
+the feature's settings included, so a bad value is one ``configuration error: ...`` line and exit
+code 2, as it is for the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def begin(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str],
+    feature_settings: Callable[[Settings], object],
+    *,
+    log_level: int = logging.INFO,
+) -> tuple[argparse.Namespace, Settings] | int:
+    """The parsed arguments and settings, or the exit code to stop with."""
+    configure_logging(log_level)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        settings = load_settings()
+        feature_settings(settings)
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    return args, settings

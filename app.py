@@ -14,7 +14,8 @@ from bot import __version__
 from bot.alerts.config import alert_settings
 from bot.devices.config import device_settings
 from bot.logs import configure_logging
-from bot.services import Clock, Services, system_clock
+from bot.clock import Clock, clock_from, system_clock
+from bot.services import Services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.conversations import ConversationStore
 from bot.storage.db import Database
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     try:
         settings = load_settings()
-        app = create_app(settings)
+        app = create_app(settings, clock=clock_from(settings.clock_at))
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -11,7 +11,9 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from bot.clock import Clock, clock_from, parse_moment
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -36,3 +38,23 @@ def begin(
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     return args, settings
+
+
+def parse_at(raw: str) -> datetime:
+    """``--at``: an ISO 8601 moment with its offset, as argparse wants its type errors."""
+    try:
+        return parse_moment(raw)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_at_option(parser: argparse.ArgumentParser) -> None:
+    """``--at``: run as if it were that moment (rehearsals); the CLOCK_AT setting is the default."""
+    parser.add_argument(
+        "--at", type=parse_at, help="act as if it were this moment (ISO 8601 with offset); default CLOCK_AT, else now"
+    )
+
+
+def command_clock(args: argparse.Namespace, settings: Settings) -> Clock:
+    """The clock for one command: ``--at``, else the CLOCK_AT setting, else the real time."""
+    return clock_from(getattr(args, "at", None) or settings.clock_at)

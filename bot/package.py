@@ -222,6 +222,12 @@ def _resolve(manifest: Mapping[str, Any], key: str) -> bool:
     return isinstance(node, str)
 
 
+def check_same_commands(english: list[dict[str, str]], translated: list[dict[str, str]], lang: str) -> None:
+    """Teams pairs a translated description with a command by its position, so the lists must match."""
+    if [command["title"] for command in translated] != [command["title"] for command in english]:
+        raise ValueError(f"manifest_commands('{lang}') lists different commands from manifest_commands('en')")
+
+
 def localization(manifest: Mapping[str, Any], file_name: str, language_tag: str) -> dict[str, Any]:
     """A localization file: the hand-translated strings in ``manifest/<file>`` plus command descriptions.
 
@@ -236,13 +242,11 @@ def localization(manifest: Mapping[str, Any], file_name: str, language_tag: str)
         raise ValueError(
             f"manifest/{file_name} must not contain {generated[0]}: command strings come from bot/commands.py"
         )
-    english = [command["title"] for command in manifest_commands("en")]
     try:
         translated = manifest_commands(lang)
     except KeyError:
         raise ValueError(f"{file_name}: a command in bot/commands.py has no '{lang}' summary") from None
-    if [command["title"] for command in translated] != english:
-        raise ValueError(f"manifest_commands('{lang}') lists different commands from manifest_commands('en')")
+    check_same_commands(manifest_commands("en"), translated, lang)
     for list_index, _ in enumerate(manifest["bots"][0].get("commandLists", [])):
         for command_index, command in enumerate(translated):
             strings[f"bots[0].commandLists[{list_index}].commands[{command_index}].description"] = command[

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +54,7 @@ class Settings:
     m365: M365Settings | None = field(default=None, repr=False)
     mc_poll_minutes: int = 60
     mc_watchlist: frozenset[str] = frozenset()
+    clock_at: datetime | None = None  # CLOCK_AT: a rehearsal clock starts here (None: the real time)
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -133,6 +135,17 @@ def check_timezone(name: str, raw: str) -> str:
     return raw
 
 
+def _clock_at(raw: str) -> datetime | None:
+    from bot.clock import parse_moment
+
+    if not raw:
+        return None
+    try:
+        return parse_moment(raw)
+    except ValueError as error:
+        raise SettingsError("CLOCK_AT", str(error)) from None
+
+
 def _m365_settings(merged: Mapping[str, str]) -> M365Settings | None:
     """Graph/Exchange credentials; None means the built-in demo tenant."""
     from bot.m365.settings import from_env
@@ -195,5 +208,6 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         m365=m365,
         mc_poll_minutes=_int_setting("MC_POLL_MINUTES", get("MC_POLL_MINUTES", "60") or "60", 5, 24 * 60),
         mc_watchlist=watchlist,
+        clock_at=_clock_at(get("CLOCK_AT")),
         env=dict(merged),
     )

@@ -69,7 +69,7 @@ def demo_posture() -> Posture:
 def demo_inventory() -> tuple[Device, ...]:
     """The demo tenant after one scan, one EAC import and a few edits (ids as a database would give)."""
     aggregator = Aggregator()
-    for event in demo_sign_ins(NOW - timedelta(days=30), NOW):
+    for event in demo_sign_ins(NOW - timedelta(days=30), NOW, NOW.date()):
         aggregator.add(event)
     plan, _, _ = plan_discovery(aggregator.pairs, [], [], TENANT, NOW, timedelta(days=14), aggregator.events)
     devices = [replace(d, id=number) for number, d in enumerate(plan.inserts, start=1)]

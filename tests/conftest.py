@@ -14,8 +14,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from bot.m365.http import M365Client
 from bot.settings import Settings, load_settings
 from connector_fake import FakeConnector
+from m365_fakes import FakeM365, running_fakes, trust_fake_ca
 
 # 12:00 in Tokyo on Monday 23 November 2026: 38 days before 31 December 2026.
 FROZEN_NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
@@ -24,6 +26,21 @@ FROZEN_NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def frozen_now() -> datetime:
     return FROZEN_NOW
+
+
+@pytest.fixture
+async def m365(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeM365]:
+    """Fake Microsoft 365 (token endpoint, Graph, Exchange) on loopback HTTPS, its CA trusted, no proxies."""
+    async with running_fakes(tmp_path) as fakes:
+        trust_fake_ca(monkeypatch, fakes.ca_path)
+        yield fakes
+
+
+@pytest.fixture
+async def m365_client(m365: FakeM365) -> AsyncIterator[M365Client]:
+    """An opened ``M365Client`` (client secret) against the fakes; retries record instead of sleeping."""
+    async with m365.client() as client:
+        yield client
 
 
 @pytest.fixture

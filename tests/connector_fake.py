@@ -5,6 +5,10 @@ Teams' limits (per conversation 7/1 s, 8/2 s, 60/30 s, 1800/h; per tenant 50/s),
 ``throttled``; ``inject(conversation_id, Fault(...))`` queues faults for that conversation's next
 requests (a status such as 429 with Retry-After, 403, 404, 502; a ``delay`` before answering; or
 ``hang`` = never post and never answer until the client gives up). ``attempts`` lists every request.
+
+``hold()`` makes every request wait (counted in ``open_requests`` and ``held``) until the test lets
+one go with ``release()``; ``until_held(n)`` waits for ``n`` requests to be waiting at once. Together
+they make concurrency exact on any machine: no delay has to be "long enough" for requests to pile up.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Sent:
     reply_to: str | None = None
     method: str = "POST"
     headers: dict[str, str] = field(default_factory=dict)
+    id: str = ""  # the activity id the connector answered with
 
     @property
     def type(self) -> str:
@@ -52,7 +57,7 @@ class Fault:
 @dataclass(frozen=True)
 class Attempt:
     conversation_id: str
-    at: float  # time.monotonic() on arrival
+    at: float  # the connector's clock on arrival
     status: int
 
 
@@ -62,12 +67,13 @@ TENANT_LIMITS = ((50, 1.0),)
 
 
 class FakeConnector:
-    def __init__(self, *, enforce_limits: bool = False) -> None:
+    def __init__(self, *, enforce_limits: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
         self.sent: list[Sent] = []
         self._ids = itertools.count(1)
         self._arrived = asyncio.Condition()
         self.server: TestServer | None = None
         self.enforce_limits = enforce_limits
+        self.clock = clock  # seconds for the limits; tests share a virtual one with the bot's limiter
         self.faults: dict[str, deque[Fault]] = {}
         self.attempts: list[Attempt] = []
         self.throttled = 0
@@ -77,6 +83,9 @@ class FakeConnector:
         self.before_answer: Callable[[web.Request], Awaitable[None]] | None = None
         self.open_requests = 0  # requests received and not yet answered
         self.most_open = 0  # the most there ever were at once
+        self._open_changed = asyncio.Condition()
+        self._holding = False  # set by hold(): each request waits for a release()
+        self._waiting: deque[asyncio.Future[None]] = deque()  # the requests held, oldest first
 
     def inject(self, conversation_id: str, *faults: Fault) -> None:
         """Answer the next requests for ``conversation_id`` with these faults, in order."""
@@ -100,7 +109,7 @@ class FakeConnector:
     async def _gate(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
         """Faults and limits for one request; None lets it through."""
         cid = request.match_info["cid"]
-        now = time.monotonic()
+        now = self.clock()
         queued = self.faults.get(cid)
         fault = queued.popleft() if queued else None
         if fault is not None and fault.hang:
@@ -142,10 +151,41 @@ class FakeConnector:
             self.sent.append(item)
             self._arrived.notify_all()
 
+    @property
+    def held(self) -> int:
+        """Requests waiting for a ``release()`` (one whose client gave up no longer counts)."""
+        return sum(1 for waiting in self._waiting if not waiting.done())
+
+    def hold(self) -> None:
+        """From now on each request waits for one ``release()`` before it is answered."""
+        self._holding = True
+
+    def release(self) -> None:
+        """Let the oldest held request go on (at once: ``held`` drops before this returns)."""
+        while self._waiting[0].done():  # its client gave up waiting
+            self._waiting.popleft()
+        self._waiting.popleft().set_result(None)
+
+    async def until_held(self, count: int, timeout: float = 60.0) -> None:
+        """Wait until ``count`` requests wait at once (the timeout only stops a broken test hanging)."""
+        async with self._open_changed:
+            await asyncio.wait_for(self._open_changed.wait_for(lambda: self.held >= count), timeout)
+
+    async def _changed(self) -> None:
+        async with self._open_changed:
+            self.most_open = max(self.most_open, self.open_requests)
+            self._open_changed.notify_all()
+
     async def _send(self, request: web.Request) -> web.Response:
         self.open_requests += 1
-        self.most_open = max(self.most_open, self.open_requests)
         try:
+            if self._holding:
+                released = asyncio.get_running_loop().create_future()
+                self._waiting.append(released)
+                await self._changed()
+                await released
+            else:
+                await self._changed()
             return await self._answer(request)
         finally:
             self.open_requests -= 1
@@ -155,18 +195,18 @@ class FakeConnector:
         refused = await self._gate(request, body)
         if refused is not None:
             return refused
-        await self._record(
-            Sent(
-                conversation_id=request.match_info["cid"],
-                activity=body,
-                reply_to=request.match_info.get("aid"),
-                method=request.method,
-                headers=dict(request.headers),
-            )
+        sent = Sent(
+            conversation_id=request.match_info["cid"],
+            activity=body,
+            reply_to=request.match_info.get("aid"),
+            method=request.method,
+            headers=dict(request.headers),
+            id=f"activity-{next(self._ids)}",
         )
+        await self._record(sent)
         if self.before_answer is not None and body.get("type") == "message":
             await self.before_answer(request)
-        return web.json_response({"id": f"activity-{next(self._ids)}"})
+        return web.json_response({"id": sent.id})
 
     async def _create(self, request: web.Request) -> web.Response:
         return web.json_response({"id": f"conversation-{next(self._ids)}"})

@@ -5,9 +5,7 @@ CA. The fixtures trust that CA the standard way, through ``SSL_CERT_FILE`` (aioh
 ``ssl.create_default_context()``) and ``REQUESTS_CA_BUNDLE`` (msal, via requests), so the code under
 test runs exactly as in production; proxy variables are cleared so nothing leaves the machine.
 
-Use from a test module (``tests/`` is on ``sys.path`` under pytest's default rootdir import mode)::
-
-    from m365_fakes import m365, m365_client  # noqa: F401  (fixtures)
+The ``m365`` and ``m365_client`` fixtures (in ``conftest.py``) start them for a test::
 
     async def test_something(m365, m365_client):
         m365.graph.service_messages.append(service_message("MC786329"))
@@ -37,7 +35,6 @@ from typing import Any, AsyncIterator, Iterable, Iterator, Mapping
 
 import jwt
 import pytest
-import pytest_asyncio
 import trustme
 from aiohttp import web
 from cryptography import x509
@@ -1135,18 +1132,3 @@ async def running_fakes(directory: Path) -> AsyncIterator[FakeM365]:
     finally:
         for server in reversed(servers):
             await server.close()
-
-
-@pytest_asyncio.fixture
-async def m365(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeM365]:
-    """Running fakes, with the environment trusting their CA and no proxies."""
-    async with running_fakes(tmp_path) as fakes:
-        trust_fake_ca(monkeypatch, fakes.ca_path)
-        yield fakes
-
-
-@pytest_asyncio.fixture
-async def m365_client(m365: FakeM365) -> AsyncIterator[M365Client]:
-    """An opened ``M365Client`` (client secret) against the fakes; retries record instead of sleeping."""
-    async with m365.client() as client:
-        yield client

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from datetime import datetime, timezone
@@ -16,7 +15,8 @@ import pytest
 from activities import TENANT
 from alerts_support import channel_reference
 from connector_fake import Fault
-from m365_fakes import CLIENT_SECRET, m365  # noqa: F401 (fixture)
+from m365_fakes import CLIENT_SECRET
+from support import subprocess_env
 from test_tenant_live import live_env, mc786329
 
 from bot.alerts.lease import Lease
@@ -56,12 +56,7 @@ async def seed(
 
 
 async def start_cli(database_url: str, *args: str, **env: str) -> asyncio.subprocess.Process:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DATABASE_URL": database_url,
-        **env,
-    }
+    environment = subprocess_env(DATABASE_URL=database_url, **env)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from datetime import datetime, timezone
@@ -156,6 +157,25 @@ def card(due: Due, batch: str) -> dict:
     }
 
 
+class VirtualTime:
+    """Seconds that pass only when the code under test sleeps.
+
+    The bot's limiter, its retry backoff and the fake connector's limits all read this one clock, so
+    "8 messages per 2 seconds" is exact arithmetic on any machine, and the test takes no real time.
+    Exact because one message is in flight (the default): one sender sleeps at a time.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
 def deliverer(ledger, limiter: RateLimiter | None = None, **options) -> Deliverer:
     store, subscriptions = ledger
     return Deliverer(
@@ -170,47 +190,52 @@ def deliverer(ledger, limiter: RateLimiter | None = None, **options) -> Delivere
 
 
 @pytest.fixture
-async def strict_connector():
-    fake = FakeConnector(enforce_limits=True)
+def virtual_time() -> VirtualTime:
+    return VirtualTime()
+
+
+@pytest.fixture
+async def strict_connector(virtual_time):
+    fake = FakeConnector(enforce_limits=True, clock=virtual_time)
     await fake.start()
     yield fake
     await fake.close()
 
 
-async def test_many_alerts_to_one_channel_stay_under_its_limits(ledger, strict_connector):
+def paced(ledger, virtual_time: VirtualTime, limiter: RateLimiter | None = None, **options) -> Deliverer:
+    """A deliverer whose limiter and backoff live in ``virtual_time``, like the strict connector."""
+    limiter = limiter or RateLimiter(clock=virtual_time, sleep=virtual_time.sleep)
+    return deliverer(ledger, limiter, sleep=virtual_time.sleep, **options)
+
+
+async def test_many_alerts_to_one_channel_stay_under_its_limits(ledger, strict_connector, virtual_time):
     conversations = ["19:busy@thread.tacv2"]
-    started = time.monotonic()
-    report = await deliverer(ledger).fan_out(
+    report = await paced(ledger, virtual_time).fan_out(
         dues_for(conversations, 10), references(strict_connector, conversations), card
     )
-    elapsed = time.monotonic() - started
     assert report.counts()["sent"] == 10 and len(strict_connector.messages()) == 10
-    # Our limiter counts when a message leaves; the connector when it arrives. On a loaded machine
-    # the two can differ by more than the margin now and then: a rare 429, retried, is tolerated.
-    assert strict_connector.throttled <= 2  # a burst of 10 without the limiter draws 3 or more
-    assert elapsed >= 2.0  # 8 per 2 seconds: the 9th and 10th had to wait
+    assert strict_connector.throttled == 0  # a burst of 10 without the limiter draws 3 or more
+    assert virtual_time.now >= 2.0  # 8 per 2 seconds: the 9th and 10th had to wait
 
 
-async def test_a_fan_out_stays_under_the_tenant_limit(ledger, strict_connector):
+async def test_a_fan_out_stays_under_the_tenant_limit(ledger, strict_connector, virtual_time):
     conversations = [f"19:c{n}@thread.tacv2" for n in range(110)]
-    started = time.monotonic()
-    report = await deliverer(ledger).fan_out(
+    report = await paced(ledger, virtual_time).fan_out(
         dues_for(conversations), references(strict_connector, conversations), card
     )
-    elapsed = time.monotonic() - started
-    # Without our limiter these 110 draw a couple of dozen 429s; with it, at most a stray one or two on a
-    # loaded machine (see above), and every message arrives exactly once.
-    assert report.counts()["sent"] == 110 and strict_connector.throttled <= 5
-    assert elapsed >= 2.0  # 50 a second: 110 messages cannot go in under 2 s
+    # Without our limiter these 110 draw a couple of dozen 429s; with it none, and each arrives once.
+    assert report.counts()["sent"] == 110 and strict_connector.throttled == 0
+    assert virtual_time.now >= 2.0  # 50 a second: 110 messages cannot go in under 2 s
     assert sorted(m.conversation_id for m in strict_connector.messages()) == sorted(conversations)
 
 
 async def test_without_our_limiter_the_connector_throttles_and_retries_still_deliver_once(
-    ledger, strict_connector
+    ledger, strict_connector, virtual_time
 ):
     conversations = ["19:busy@thread.tacv2"]
-    no_limits = RateLimiter((Window(1000, 1.0),), (Window(1000, 1.0),), margin=0.0)
-    report = await deliverer(ledger, no_limits, policy=RetryPolicy(base=0.05, attempts=8)).fan_out(
+    no_limits = RateLimiter((Window(1000, 1.0),), (Window(1000, 1.0),), margin=0.0, clock=virtual_time,
+                            sleep=virtual_time.sleep)
+    report = await paced(ledger, virtual_time, no_limits, policy=RetryPolicy(base=0.05, attempts=8)).fan_out(
         dues_for(conversations, 9), references(strict_connector, conversations), card
     )
     assert strict_connector.throttled >= 2  # the fake really enforces the limits
@@ -255,13 +280,19 @@ async def test_a_slow_connector_within_the_timeout_is_fine(ledger, connector):
 @pytest.mark.parametrize("in_flight", [1, 4])
 async def test_no_more_messages_are_with_the_connector_than_in_flight_allows(ledger, connector, in_flight):
     conversations = [f"19:f{n}@thread.tacv2" for n in range(12)]
-    for cid in conversations:
-        connector.inject(cid, Fault(delay=0.05))  # long enough for the next ones to pile up if allowed
-    report = await deliverer(ledger, concurrency=8, in_flight=in_flight).fan_out(
-        dues_for(conversations), references(connector, conversations), card
+    connector.hold()  # each request waits at the connector until the test lets one go
+    fan_out = asyncio.create_task(
+        deliverer(ledger, concurrency=8, in_flight=in_flight).fan_out(
+            dues_for(conversations), references(connector, conversations), card
+        )
     )
+    for remaining in range(len(conversations), 0, -1):
+        await connector.until_held(min(in_flight, remaining))  # with room, the fan-out uses all of it
+        assert connector.held == min(in_flight, remaining) and connector.open_requests <= in_flight  # never more
+        connector.release()
+    report = await fan_out
     assert report.counts()["sent"] == 12
-    assert connector.most_open == in_flight  # never more; and with room, the fan-out uses it
+    assert connector.most_open == in_flight
 
 
 async def test_the_ledger_marks_a_message_sending_only_while_the_connector_has_it(ledger, connector):

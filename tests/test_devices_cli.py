@@ -6,21 +6,25 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.clock import parse_moment
 from bot.devices.config import inventory_tenant
 from bot.devices.store import DeviceStore
 from bot.settings import load_settings
 from bot.storage.db import Database
+from support import subprocess_env
 
 PROJECT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "eac"
 
 
-async def run(database_url: str, *args: str) -> tuple[int, str, str, bytes]:
-    environment = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "DATABASE_URL": database_url}
+async def run(database_url: str, *args: str, **env: str) -> tuple[int, str, str, bytes]:
+    environment = {**subprocess_env(), "DATABASE_URL": database_url, **env}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "devices", *args, cwd=PROJECT, env=environment,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -90,8 +94,30 @@ async def test_export_writes_excel_ready_csv(database_url, tmp_path):
     assert code == 0 and raw == data
 
 
-async def test_scan_from_the_command_line_reads_the_demo_tenant(database_url):
-    code, out, err, _ = await run(database_url, "scan")
+# Before the default-disable, in its last half hour in Tokyo, after it, and months later.
+SCAN_MOMENTS = ["2026-11-23T12:00+09:00", "2026-12-31T23:30+09:00", "2027-01-15T09:00+09:00", "2027-09-01T09:00+09:00"]
+
+
+@pytest.mark.parametrize("at", SCAN_MOMENTS)
+async def test_scan_from_the_command_line_tells_the_demo_story_on_any_date(database_url, at):
+    code, out, err, _ = await run(database_url, "scan", "--at", at)
     assert code == 0, err
-    assert "sign-ins: " in out and "new devices" in out
-    assert len(await inventory(database_url)) == 8
+    assert out.endswith(": 8 new devices, 5 new senders, 1 gone silent.\n"), out
+    devices = {device.name: device for device in await inventory(database_url)}
+    assert len(devices) == 8
+    today = parse_moment(at).date()
+    assert devices["helpdesk-app"].first_seen.date() == today - timedelta(days=3)  # the new app
+    assert devices["former-fax"].last_seen.date() == today - timedelta(days=22)  # gone quiet
+
+
+async def test_scan_takes_the_servers_clock_setting(database_url):
+    code, out, err, _ = await run(database_url, "scan", CLOCK_AT="2027-01-15T09:00+09:00")
+    assert code == 0, err
+    devices = {device.name: device for device in await inventory(database_url)}
+    assert devices["helpdesk-app"].first_seen.date() == date(2027, 1, 12)
+    code, _, err, _ = await run(database_url, "scan", CLOCK_AT="15 January")
+    assert code == 2 and err.strip().splitlines() == [
+        "configuration error: CLOCK_AT: '15 January' is not an ISO date-time (e.g. 2027-01-15T09:00+09:00)"
+    ]
+    code, _, err, _ = await run(database_url, "scan", "--at", "2027-01-15T09:00")
+    assert code == 2 and "has no UTC offset" in err

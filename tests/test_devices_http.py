@@ -67,7 +67,7 @@ async def test_scan_shows_progress_in_one_message_and_replaces_it_with_the_resul
     assert_valid_card(first)
     assert "Scanning the sign-in logs" in card_text(first)
     assert len(updates) >= 3  # progress at 500, 1,000, 1,500 ... then the result
-    assert {u.reply_to for u in updates} == {"activity-1"}  # the id the connector gave the first post
+    assert {u.reply_to for u in updates} == {posts[0].id}  # the id the connector gave the first post
     progress = [card_text(u.cards[0]) for u in updates[:-1]]
     assert any("scanned 1,000 sign-ins" in text for text in progress)
     final = updates[-1].cards[0]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from activities import ADMIN_AAD, personal_message
 from card_checks import assert_valid_card, card_text
-from m365_fakes import CLIENT_SECRET, ALL_ROLES, m365, synthetic_sign_ins  # noqa: F401 (fixture)
+from m365_fakes import CLIENT_SECRET, ALL_ROLES
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 

@@ -261,8 +261,8 @@ def test_discovery_plan_names_new_devices_and_lends_placeholders():
 
 def test_demo_sign_ins_are_graph_shaped_deterministic_and_newest_first():
     since, until = NOW - timedelta(days=30), NOW
-    events = list(demo_sign_ins(since, until))
-    assert events == list(demo_sign_ins(since, until))
+    events = list(demo_sign_ins(since, until, NOW.date()))
+    assert events == list(demo_sign_ins(since, until, NOW.date()))
     assert [e["createdDateTime"] for e in events] == sorted((e["createdDateTime"] for e in events), reverse=True)
     assert len({e["id"] for e in events}) == len(events)
     assert all(e["clientAppUsed"] == "Authenticated SMTP" and e["userPrincipalName"].endswith("@contoso.com") for e in events)
@@ -277,5 +277,5 @@ def test_demo_sign_ins_are_graph_shaped_deterministic_and_newest_first():
     assert any(e.get("authenticationProtocol") == "oAuth2" for e in events)
     edge = events[0]["createdDateTime"]
     moment = datetime.strptime(edge, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    assert list(demo_sign_ins(moment, moment))[0]["createdDateTime"] == edge  # both ends inclusive, like ge/le
+    assert list(demo_sign_ins(moment, moment, NOW.date()))[0]["createdDateTime"] == edge  # both ends inclusive, like ge/le
     assert all(e["createdDateTime"] <= "2026-11-01T23:59:59Z" for e in events if e["userPrincipalName"] == "former-fax@contoso.com")

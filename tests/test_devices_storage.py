@@ -18,6 +18,7 @@ from bot.devices.store import DeviceConflict, DeviceStore
 from bot.devices.tables import device_audit, devices
 from bot.storage.db import Database
 from bot.tenant.demo_signins import demo_sign_ins
+from bot.tenant.source import DemoSource
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 TENANT = "00000000-0000-4000-8000-00000000c0de"
@@ -134,11 +135,7 @@ async def test_a_100k_row_report_imports_whole_or_not_at_all(db):
 
 
 async def scanner(db: Database, clock: Any, **settings: Any) -> Scanner:
-    async def sign_ins(since: datetime, until: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
-        for event in demo_sign_ins(since, until):
-            yield event
-
-    return Scanner(db.engine, TENANT, sign_ins, clock, DeviceSettings(**settings))
+    return Scanner(db.engine, TENANT, DemoSource(clock).sign_ins, clock, DeviceSettings(**settings))
 
 
 async def test_discovery_is_incremental_and_flags_new_and_gone_senders(db):
@@ -146,7 +143,8 @@ async def test_discovery_is_incremental_and_flags_new_and_gone_senders(db):
     moments = [first_at]
     scan = await scanner(db, lambda: moments[-1])
     first = await scan.run()
-    assert first.result is not None and first.result.events == len(list(demo_sign_ins(first_at - timedelta(days=30), first_at)))
+    assert first.result is not None
+    assert first.result.events == len(list(demo_sign_ins(first_at - timedelta(days=30), first_at, first_at.date())))
     assert set(first.result.new_senders) == {"scan-to-mail@contoso.com", "printer-3f@contoso.com", "erp-notify@contoso.com",
                                              "monitoring@contoso.com", "helpdesk-app@contoso.com"}
     assert first.result.gone_senders == ["former-fax@contoso.com"]  # first seen, but silent since 1 November
@@ -158,7 +156,7 @@ async def test_discovery_is_incremental_and_flags_new_and_gone_senders(db):
     second = await scan.run()
     assert second.result is not None
     assert second.since == first_at - timedelta(minutes=15) and second.until == first_at + timedelta(days=1)
-    fresh = list(demo_sign_ins(first_at - timedelta(minutes=15), first_at + timedelta(days=1)))
+    fresh = list(demo_sign_ins(first_at - timedelta(minutes=15), first_at + timedelta(days=1), moments[-1].date()))
     overlap = [e for e in fresh if e["createdDateTime"] <= "2026-11-23T03:10:00Z"]
     assert overlap, "the demo has sign-ins in the overlap, so skipping them is tested"
     assert second.result.events == len(fresh) - len(overlap)
@@ -194,7 +192,7 @@ async def test_a_failed_scan_saves_nothing_and_the_next_one_rereads(db):
 
     async def failing(since: datetime, until: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
         calls.append(since)
-        for number, event in enumerate(demo_sign_ins(since, until)):
+        for number, event in enumerate(demo_sign_ins(since, until or NOW, NOW.date())):
             if number == 50:
                 raise RuntimeError("connection reset")
             yield event
@@ -208,19 +206,19 @@ async def test_a_failed_scan_saves_nothing_and_the_next_one_rereads(db):
 
 
 async def test_only_one_scan_runs_at_a_time(db):
-    gate = asyncio.Event()
+    reading, gate = asyncio.Event(), asyncio.Event()
 
     async def slow(since: datetime, until: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
+        reading.set()  # the scan holds its lease before it reads anything
         await gate.wait()
-        for event in demo_sign_ins(since, until):
+        async for event in DemoSource(lambda: NOW).sign_ins(since, until):
             yield event
 
     first = Scanner(db.engine, TENANT, slow, lambda: NOW, DeviceSettings())
     second = Scanner(db.engine, TENANT, slow, lambda: NOW, DeviceSettings())
     running = asyncio.create_task(first.run())
-    await asyncio.sleep(0)
-    while (await ScanStateStore(db.engine, TENANT).get()).lease_holder is None:
-        await asyncio.sleep(0)
+    await asyncio.wait_for(reading.wait(), 30)
+    assert (await ScanStateStore(db.engine, TENANT).get()).lease_holder is not None
     busy = await second.run()
     assert busy.busy
     gate.set()

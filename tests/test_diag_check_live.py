@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from activities import ADMIN_AAD, personal_message
 from card_checks import assert_valid_card, card_text
-from m365_fakes import FakeM365, iso, m365  # noqa: F401 (fixture)
+from m365_fakes import FakeM365, iso
 from test_diag_check_http import verdicts
 from test_tenant_live import live_env
 
@@ -163,7 +163,6 @@ async def test_a_user_that_does_not_exist(make_bot, connector, m365):
 
 async def test_a_slow_exchange_gives_an_answer_in_time(make_bot, connector, m365):
     from m365_fakes import Fault
-
     tenant(m365)
     m365.exchange.faults.append(Fault.slow("/InvokeCommand", times=20))
     bot = await make_bot(env=live_env(m365), now=NOW)

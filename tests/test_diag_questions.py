@@ -140,5 +140,9 @@ def test_a_broken_rules_file_is_refused_with_a_reason(change, complaint):
         parse_rules(raw)
 
 
-def test_the_shipped_rules_are_the_default():
-    assert default_rules() == RULES
+def test_every_shipped_intent_answers_with_a_real_command_and_speaks_both_languages():
+    from bot.commands import find
+
+    for intent in default_rules().intents:
+        assert find(intent.command) is not None, intent.id
+        assert intent.english and intent.japanese, intent.id

@@ -6,13 +6,11 @@ import logging
 from urllib.parse import unquote
 
 import pytest
-from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
+from m365_fakes import (
     EXCHANGE_ROLE,
     TENANT_ID,
     FakeM365,
     Fault,
-    m365,
-    m365_client,
     synthetic_cas_mailboxes,
 )
 

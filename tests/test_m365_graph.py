@@ -6,12 +6,10 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
+from m365_fakes import (
     SMTP_CLIENT_APP,
     FakeM365,
     Fault,
-    m365,
-    m365_client,
     service_issue,
     service_message,
 )

@@ -9,13 +9,11 @@ from email.utils import format_datetime
 
 import certifi
 import pytest
-from m365_fakes import (  # noqa: F401  (m365 and m365_client are fixtures)
+from m365_fakes import (
     CLIENT_SECRET,
     ConnectProxy,
     FakeM365,
     Fault,
-    m365,
-    m365_client,
     service_message,
 )
 

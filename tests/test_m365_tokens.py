@@ -14,13 +14,12 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from m365_fakes import (  # noqa: F401  (m365 is a fixture)
+from m365_fakes import (
     CLIENT_ID,
     CLIENT_SECRET,
     TENANT_ID,
     ConnectProxy,
     FakeM365,
-    m365,
     make_app_certificate,
 )
 

@@ -243,16 +243,12 @@ def test_japanese_command_descriptions_come_from_the_routing_table(
     assert ja["name.short"] and ja["description.short"] and ja["description.full"]
 
 
-def test_localization_refuses_commands_that_differ_by_language(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    real = manifest_commands
-    monkeypatch.setattr(
-        package, "manifest_commands", lambda lang="en": real(lang)[::-1] if lang == "ja" else real(lang)
-    )
-    with pytest.raises(ValueError, match="different commands"):
-        package.build_package(APP_ID, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+def test_localization_refuses_commands_that_differ_by_language() -> None:
+    english, japanese = manifest_commands("en"), manifest_commands("ja")
+    package.check_same_commands(english, japanese, "ja")  # the shipped table pairs up
+    for wrong in (japanese[::-1], japanese[:-1], [*japanese, {"title": "extra", "description": "x"}]):
+        with pytest.raises(ValueError, match="different commands"):
+            package.check_same_commands(english, wrong, "ja")
 
 
 def test_domain_goes_to_valid_domains(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,6 @@ SAMPLE_IDS = [f"{entry.id}#{number}" for entry in TABLE.entries for number in ra
 SUFFIX = " [BN8PR12CA0001.namprd12.prod.outlook.com 2026-11-23T10:00:00.000Z 08DD0C1234567890]"
 _LEADING_CODES = re.compile(r"^\s*(?:[45]\d\d[ -])?[45]\.\d{1,3}\.\d{1,3}\s*(?:SMTP;\s*)?")
 _FULL_WIDTH = {codepoint: codepoint + 0xFEE0 for codepoint in range(0x21, 0x7F)}
-# Seconds for the three calls on one megabyte together. They take about 0.3 s; the versions of this
-# code that re-read a window per code-shaped token took 5–13 s.
-TIME_BUDGET = 1.5
-
-
 @pytest.fixture(scope="module")
 def table() -> ReplyTable:
     return TABLE
@@ -588,21 +582,7 @@ def test_japanese_and_english_replies_in_one_message(table):
 # --- size and junk ------------------------------------------------------------------------------------
 
 
-class Stopwatch:
-    """Adds up the time of the calls it runs, to hold a test to ``TIME_BUDGET``."""
-
-    def __init__(self) -> None:
-        self.spent = 0.0
-
-    def run(self, function: Callable[[], Any]) -> Any:
-        started = time.perf_counter()
-        try:
-            return function()
-        finally:
-            self.spent += time.perf_counter() - started
-
-    def check(self) -> None:
-        assert self.spent < TIME_BUDGET, f"took {self.spent:.2f}s"
+# What these inputs get is checked here; how fast (linear in the paste) is bench/smtp_replies.py.
 
 
 def test_a_megabyte_of_prose_with_the_reply_at_the_end(table):
@@ -612,13 +592,9 @@ def test_a_megabyte_of_prose_with_the_reply_at_the_end(table):
         + "\nRemote Server returned '550 5.7.30 Basic authentication is not supported for Client Submission.'"
     )
     assert len(text) > 1_000_000
-    clock = Stopwatch()
-    assert clock.run(lambda: looks_like_smtp_reply(text, table))
-    assert [match.entry.id for match in clock.run(lambda: find_replies(text, table)) if match.entry] == [
-        "basic-auth-retired"
-    ]
-    assert clock.run(lambda: explain(text, table)).best.id == "basic-auth-retired"
-    clock.check()
+    assert looks_like_smtp_reply(text, table)
+    assert [match.entry.id for match in find_replies(text, table) if match.entry] == ["basic-auth-retired"]
+    assert explain(text, table).best.id == "basic-auth-retired"
     assert not looks_like_smtp_reply(prose, table)
 
 
@@ -626,12 +602,13 @@ def test_a_megabyte_of_prose_with_the_reply_at_the_end(table):
 def test_a_megabyte_of_binary_junk_is_harmless(table, encoding):
     raw = random.Random(7).randbytes(1 << 20)
     junk = raw.decode("utf-8", "surrogateescape") if encoding.startswith("utf-8") else raw.decode(encoding)
-    clock = Stopwatch()
-    clock.run(lambda: looks_like_smtp_reply(junk, table))
-    for match in clock.run(lambda: find_replies(junk, table)):
+    assert looks_like_smtp_reply(junk, table) in (True, False)
+    matches = find_replies(junk, table)
+    assert len(matches) <= MAX_MATCHES
+    for match in matches:
         assert 0 <= match.start < match.end <= len(junk)
-    explanation = clock.run(lambda: explain(junk, table))
-    clock.check()
+    explanation = explain(junk, table)
+    assert len(explanation.items) <= 10
     assert isinstance(explanation.found, bool)
 
 
@@ -648,11 +625,9 @@ def test_a_megabyte_of_binary_junk_is_harmless(table, encoding):
 )
 def test_a_megabyte_of_repeated_code_shapes_stays_fast(table, unit):
     text = unit * (1_000_000 // len(unit))
-    clock = Stopwatch()
-    clock.run(lambda: looks_like_smtp_reply(text, table))
-    assert len(clock.run(lambda: find_replies(text, table))) <= MAX_MATCHES
-    assert len(clock.run(lambda: explain(text, table)).items) <= 10
-    clock.check()
+    looks_like_smtp_reply(text, table)
+    assert len(find_replies(text, table)) <= MAX_MATCHES
+    assert len(explain(text, table).items) <= 10
 
 
 def test_os_random_text_never_raises(table):

@@ -25,7 +25,7 @@ from activities import TENANT, personal_message
 from bot.alerts.delivery import DeliveryTimeout, Rejected, Transient
 from bot.teams.proactive import ProactiveSender
 from connector_fake import Fault, FakeConnector
-from m365_fakes import CLIENT_ID, CLIENT_SECRET, m365  # noqa: F401  (fixture)
+from m365_fakes import CLIENT_ID, CLIENT_SECRET
 
 CHANNEL_ISSUER = "https://api.botframework.com"
 CONNECTOR_AUDIENCE = "https://api.botframework.com"  # the scope the bot asks its authority for

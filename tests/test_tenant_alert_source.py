@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 from bot.alerts.sources import default_sources
 from bot.tenant.alert_source import TenantMessageCenter
-from m365_fakes import m365  # noqa: F401 (fixture)
 from test_tenant_live import live_env, mc786329
 
 

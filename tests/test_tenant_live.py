@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from activities import ADMIN_AAD, personal_message
 from card_checks import assert_valid_card, card_text
-from m365_fakes import CLIENT_SECRET, Fault, m365, service_issue, service_message  # noqa: F401 (fixture)
+from m365_fakes import CLIENT_SECRET, Fault, service_issue, service_message
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 

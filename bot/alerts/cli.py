@@ -9,7 +9,8 @@ Connector, then exits; a second run at the same moment sends nothing (the ledger
 Its Message Center job polls the tenant (live with Graph credentials, else the demo tenant) as the
 bot's scheduler does.
 It takes the same lease as the bot's scheduler, so it refuses to run while a bot process holds it.
-``--at`` makes it act as if it were that moment: for rehearsals against a test connector only.
+``--at`` (or the CLOCK_AT setting) makes it act as if it were that moment: for rehearsals against
+a test connector only.
 
 Exit codes: 0 done, 1 a job failed or the lease is held elsewhere, 2 bad arguments or settings.
 """
@@ -22,34 +23,21 @@ import contextlib
 import json
 import logging
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator
+from datetime import datetime
 from types import SimpleNamespace
 
 from bot.alerts.config import alert_settings
 from bot.alerts.jobs import AlertContext, due_now, run_all
 from bot.alerts.scheduler import build_context
 from bot.alerts.sources import default_sources
-from bot.operator import begin
+from bot.clock import Clock, clock_from, fixed
+from bot.operator import begin, parse_at
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.timeline import load_timeline
 
 log = logging.getLogger(__name__)
-
-
-def parse_at(raw: str) -> datetime:
-    """An ISO 8601 moment with its offset (``2026-12-24T09:00+09:00`` or ``...Z``)."""
-    try:
-        moment = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{raw}' is not an ISO date-time (e.g. 2026-12-24T09:00+09:00)"
-        ) from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"'{raw}' has no UTC offset; add one, e.g. +09:00 or Z")
-    return moment.astimezone(timezone.utc)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,25 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser("preview", help="print the alerts due at a moment, without sending")
-    preview.add_argument("--at", type=parse_at, help="the moment (ISO 8601 with offset); default now")
+    preview.add_argument("--at", type=parse_at, help="the moment (ISO 8601 with offset); default CLOCK_AT or now")
     run = commands.add_parser("run-once", help="run every job once now and send what is due")
     run.add_argument(
-        "--at", type=parse_at, help="act as if it were this moment (rehearsals with a test connector)"
+        "--at", type=parse_at, help="act as if it were this moment (rehearsals with a test connector); default CLOCK_AT"
     )
     return parser
 
 
-def _clock(at: datetime | None) -> Callable[[], datetime]:
-    """Now, or ``at`` moving forward with real time (so leases and claims still age)."""
-    if at is None:
-        return lambda: datetime.now(timezone.utc)
-    started = time.monotonic()
-    return lambda: at + timedelta(seconds=time.monotonic() - started)
-
-
 @contextlib.asynccontextmanager
 async def _context(
-    settings: Settings, clock: Callable[[], datetime], send: bool
+    settings: Settings, clock: Clock, send: bool
 ) -> AsyncIterator[AlertContext]:
     database = Database(settings.database_url)
     await database.open()
@@ -113,8 +93,8 @@ async def _keep_lease(ctx: AlertContext) -> None:
 
 
 async def preview(settings: Settings, at: datetime | None) -> int:
-    moment = at or datetime.now(timezone.utc)
-    async with _context(settings, lambda: moment, send=False) as ctx:
+    moment = at or clock_from(settings.clock_at)()
+    async with _context(settings, fixed(moment), send=False) as ctx:
         dues = await due_now(ctx, moment)
     for due in dues:
         print(json.dumps(due.preview(), ensure_ascii=False))
@@ -123,9 +103,10 @@ async def preview(settings: Settings, at: datetime | None) -> int:
 
 
 async def run_once(settings: Settings, at: datetime | None) -> int:
+    at = at or settings.clock_at
     if at is not None:
         print(f"warning: acting as if it were {at.isoformat()}; this really sends", file=sys.stderr)
-    clock = _clock(at)
+    clock = clock_from(at)
     async with _context(settings, clock, send=True) as ctx:
         if not await ctx.lease.acquire(clock()):
             state = await ctx.lease.state()

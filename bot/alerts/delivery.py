@@ -31,6 +31,7 @@ from bot.alerts.ledger import ClaimLost, Ledger
 from bot.alerts.ratelimit import RateLimiter
 from bot.alerts.rules import Due
 from bot.alerts.subscriptions import REASON_BOT_REMOVED, REASON_REFERENCE_GONE, SubscriptionStore
+from bot.clock import Clock
 from bot.storage.conversations import ConversationRecord
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,6 @@ class Report:
 
 
 Render = Callable[[Due, str], Mapping[str, Any]]
-UtcClock = Callable[[], datetime]
 
 
 @dataclass
@@ -181,7 +181,7 @@ class Deliverer:
     subscriptions: SubscriptionStore
     sender: CardSender
     limiter: RateLimiter
-    clock: UtcClock
+    clock: Clock
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 15.0
     concurrency: int = 16  # messages being claimed and prepared at once

@@ -30,12 +30,11 @@ from bot.alerts.render import Marks, numbers_to_data, render_alert
 from bot.alerts.rules import COUNTDOWN, DIGEST, MESSAGE_CENTER, SENDERS, Due
 from bot.alerts.sources import ReadinessNumbers, Sources
 from bot.alerts.subscriptions import Subscription, SubscriptionStore
+from bot.clock import Clock
 from bot.storage.conversations import ConversationRecord, ConversationStore
 from bot.timeline import Timeline
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 @dataclass

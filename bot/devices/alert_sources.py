@@ -37,10 +37,10 @@ async def current_posture(services: Any) -> Posture | None:
     tenant = getattr(services, "tenant", None)
     if tenant is not None:
         return (await tenant.posture()).value
-    from bot.tenant.source import DemoSource
+    from bot.tenant.source import demo_tenant_id
 
     settings = services.settings
-    key = settings.m365.tenant_id if settings.m365 is not None else DemoSource().tenant_id
+    key = settings.m365.tenant_id if settings.m365 is not None else demo_tenant_id()
     snapshot = await SnapshotStore(services.db.engine).get(f"posture:{key}")
     return parse_posture(snapshot.data) if snapshot and snapshot.data else None
 

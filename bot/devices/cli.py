@@ -6,7 +6,8 @@ and reason to stderr and imports nothing (exit 1). ``export FILE`` writes the in
 (UTF-8 with BOM, for Excel in Japan; ``-`` writes to stdout). ``scan`` runs sign-in discovery once
 (live Graph when GRAPH_* is set, the demo tenant otherwise) and prints what it found.
 
-Messages follow ``--lang`` (default DEFAULT_LANGUAGE). Exit codes: 0 done, 1 refused or failed,
+Messages follow ``--lang`` (default DEFAULT_LANGUAGE); ``--at`` (default the CLOCK_AT setting) runs a
+command as if it were that moment, as the server does with CLOCK_AT. Exit codes: 0 done, 1 refused or failed,
 2 bad arguments, settings or an unreadable file.
 """
 
@@ -16,15 +17,15 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bot.clock import Clock
 from bot.devices.config import device_settings, inventory_tenant
 from bot.devices.export import inventory_csv
 from bot.devices.importer import ImportRefused, import_report
 from bot.devices.store import DeviceStore
-from bot.operator import begin
+from bot.operator import add_at_option, begin, command_clock
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.tenant.posture import Posture, parse_posture
@@ -43,24 +44,22 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--actor", default="cli", help="who is importing, for the audit trail (default: cli)")
     exp = commands.add_parser("export", help="write the inventory as CSV (UTF-8 with BOM); '-' for stdout")
     exp.add_argument("file")
-    commands.add_parser("scan", help="read the sign-in logs once and merge what they show")
+    scan = commands.add_parser("scan", help="read the sign-in logs once and merge what they show")
+    for command in (imp, scan):
+        add_at_option(command)
     return parser
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 async def _last_posture(database: Database, settings: Settings) -> Posture | None:
     """The last good posture the bot fetched (no network from the command line)."""
-    from bot.tenant.source import DemoSource
+    from bot.tenant.source import demo_tenant_id
 
-    tenant = settings.m365.tenant_id if settings.m365 is not None else DemoSource().tenant_id
+    tenant = settings.m365.tenant_id if settings.m365 is not None else demo_tenant_id()
     snapshot = await SnapshotStore(database.engine).get(f"posture:{tenant}")
     return parse_posture(snapshot.data) if snapshot and snapshot.data else None
 
 
-async def _import(settings: Settings, path: Path, actor: str, lang: str) -> int:
+async def _import(settings: Settings, clock: Clock, path: Path, actor: str, lang: str) -> int:
     try:
         data = path.read_bytes()[: MAX_FILE_BYTES + 1]
     except OSError as error:
@@ -70,7 +69,7 @@ async def _import(settings: Settings, path: Path, actor: str, lang: str) -> int:
     await database.open()
     try:
         store = DeviceStore(database.engine, inventory_tenant(settings))
-        result = await import_report(store, data, actor, _now())
+        result = await import_report(store, data, actor, clock())
     finally:
         await database.close()
     if isinstance(result, ImportRefused):
@@ -104,7 +103,7 @@ async def _export(settings: Settings, target: str, lang: str) -> int:
     return 0
 
 
-async def _scan(settings: Settings, lang: str) -> int:
+async def _scan(settings: Settings, clock: Clock, lang: str) -> int:
     from bot.devices.scan import Scanner
 
     client: Any = None
@@ -121,8 +120,8 @@ async def _scan(settings: Settings, lang: str) -> int:
         else:
             from bot.tenant.source import DemoSource
 
-            sign_ins = DemoSource().sign_ins
-        scanner = Scanner(database.engine, inventory_tenant(settings), sign_ins, _now, device_settings(settings))
+            sign_ins = DemoSource(clock).sign_ins
+        scanner = Scanner(database.engine, inventory_tenant(settings), sign_ins, clock, device_settings(settings))
 
         async def progress(events: int, oldest: str) -> None:
             print(f"… {events:,}", file=sys.stderr)
@@ -155,8 +154,9 @@ def main(argv: list[str]) -> int:
         return started
     args, settings = started
     lang = args.lang or settings.default_language
+    clock = command_clock(args, settings)
     if args.command == "import-eac":
-        return asyncio.run(_import(settings, args.file, args.actor, lang))
+        return asyncio.run(_import(settings, clock, args.file, args.actor, lang))
     if args.command == "export":
         return asyncio.run(_export(settings, args.file, lang))
-    return asyncio.run(_scan(settings, lang))
+    return asyncio.run(_scan(settings, clock, lang))

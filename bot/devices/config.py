@@ -40,6 +40,6 @@ def inventory_tenant(settings: Settings) -> str:
     """The tenant whose devices the inventory lists: the Graph tenant, or the demo tenant."""
     if settings.m365 is not None:
         return settings.m365.tenant_id.strip().lower()
-    from bot.tenant.source import DemoSource
+    from bot.tenant.source import demo_tenant_id
 
-    return DemoSource().tenant_id
+    return demo_tenant_id()

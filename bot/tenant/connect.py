@@ -11,16 +11,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.services import Clock
+from bot.clock import Clock
 from bot.settings import Settings
 from bot.tenant.service import TenantData
 from bot.tenant.source import DemoSource, TenantSource
 
 
-async def open_tenant_source(settings: Settings) -> tuple[TenantSource, Any]:
+async def open_tenant_source(settings: Settings, clock: Clock) -> tuple[TenantSource, Any]:
     """The source and, when live, its started HTTP client (the caller closes it)."""
     if settings.m365 is None:
-        return DemoSource(), None
+        return DemoSource(clock), None
     from bot.m365.http import M365Client
     from bot.tenant.live import LiveSource
 
@@ -32,7 +32,7 @@ async def open_tenant_source(settings: Settings) -> tuple[TenantSource, Any]:
 @contextlib.asynccontextmanager
 async def tenant_data(settings: Settings, engine: AsyncEngine, clock: Clock) -> AsyncIterator[TenantData]:
     """``TenantData`` for as long as the block runs; the live client is closed after it."""
-    source, client = await open_tenant_source(settings)
+    source, client = await open_tenant_source(settings, clock)
     try:
         yield TenantData(source, engine, clock, watchlist=settings.mc_watchlist)
     finally:

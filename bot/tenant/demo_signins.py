@@ -8,8 +8,12 @@ events (same ids, same times), newest first as Graph lists them:
 * ``printer-3f@contoso.com``: a printer that follows the organisation default.
 * ``erp-notify@contoso.com``: an ERP application on two servers (two IPs), mailbox enabled explicitly.
 * ``monitoring@contoso.com`` and ``helpdesk-app@contoso.com``: already on OAuth (the beta
-  ``authenticationProtocol`` field says ``oAuth2``); the help desk app only started on 20 Nov 2026.
-* ``former-fax@contoso.com``: a fax gateway, silent since 1 November 2026 and failing before that.
+  ``authenticationProtocol`` field says ``oAuth2``); the help desk app started three days ago.
+* ``former-fax@contoso.com``: a fax gateway, silent for the last three weeks and failing before that.
+
+The story is written as seen on its story day (``bot.tenant.demo_story``) and told relative to the
+day the bot's clock reads: on any date the help desk app is three days old and the fax gateway went
+quiet 22 days ago, so the demo reads the same in January 2027 as it did in November 2026.
 
 Addresses are from the documentation ranges (RFC 5737). Nothing here is real.
 """
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterator
 
+from bot.tenant.demo_story import story_shift
 DEMO_APP_ID = "00000002-0000-0ff1-ce00-000000000000"  # Office 365 Exchange Online
 
 
@@ -31,8 +36,8 @@ class DemoSender:
     weekdays_only: bool = False
     fail_every: int = 0  # every n-th sign-in of the day fails (0: never)
     oauth: bool = False
-    active_from: date | None = None
-    active_until: date | None = None  # last active day
+    active_from: date | None = None  # as a date of the story (see bot.tenant.demo_story)
+    active_until: date | None = None  # last active day, likewise
     city: str = "Tokyo"
 
 
@@ -53,12 +58,13 @@ SENDERS: tuple[DemoSender, ...] = (
 )
 
 
-def _active(sender: DemoSender, day: date) -> bool:
+def _active(sender: DemoSender, day: date, shift: timedelta) -> bool:
+    """Whether ``sender`` signs in on ``day``, with the story moved ``shift`` days forward."""
     if sender.weekdays_only and day.weekday() >= 5:
         return False
-    if sender.active_from and day < sender.active_from:
+    if sender.active_from and day < sender.active_from + shift:
         return False
-    return not (sender.active_until and day > sender.active_until)
+    return not (sender.active_until and day > sender.active_until + shift)
 
 
 def _event(sender: DemoSender, moment: datetime, number: int) -> dict[str, Any]:
@@ -91,11 +97,11 @@ def _user_id(upn: str) -> str:
     return f"00000000-0000-4000-8000-{digits:012d}"
 
 
-def _day_events(day: date) -> list[dict[str, Any]]:
+def _day_events(day: date, shift: timedelta) -> list[dict[str, Any]]:
     events = []
     midnight = datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
     for sender in SENDERS:
-        if not _active(sender, day):
+        if not _active(sender, day, shift):
             continue
         for number, minute in enumerate(sender.minutes):
             events.append(_event(sender, midnight + timedelta(minutes=minute), number))
@@ -103,16 +109,17 @@ def _day_events(day: date) -> list[dict[str, Any]]:
     return events
 
 
-def demo_sign_ins(since: datetime, until: datetime | None = None) -> Iterator[dict[str, Any]]:
+def demo_sign_ins(since: datetime, until: datetime, today: date) -> Iterator[dict[str, Any]]:
     """Sign-ins with ``since <= createdDateTime <= until`` (both inclusive, like Graph's ge/le), newest first.
 
-    Without ``until`` the window is 30 days from ``since`` (the demo has no clock of its own).
+    ``today`` (the clock's UTC day) places the story: the senders that started or stopped recently
+    did so relative to it, whatever window is asked for (a scan reads its window a day at a time).
     """
-    end = until or since + timedelta(days=30)
-    low, high = since.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    low, high = since.astimezone(timezone.utc), until.astimezone(timezone.utc)
+    shift = story_shift(today)
     day = high.date()
     while day >= low.date():
-        for event in _day_events(day):
+        for event in _day_events(day, shift):
             moment = datetime.strptime(event["createdDateTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
             if low <= moment <= high:
                 yield event

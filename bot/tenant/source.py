@@ -8,15 +8,18 @@ this module works the same on demo and live data.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, AsyncIterator, Literal, Protocol
 
+from bot.clock import Clock
 from bot.mc.post import parse_graph_datetime
+from bot.tenant.demo_story import shift_fields, story_shift
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 SourceKind = Literal["demo", "live"]
+_HEALTH_TIMES = ("startDateTime", "lastModifiedDateTime", "endDateTime")
 
 
 class TenantSource(Protocol):
@@ -69,13 +72,25 @@ def _demo_file(name: str) -> dict[str, Any]:
     return data
 
 
+def demo_tenant_id() -> str:
+    return str(_demo_file("tenant.json")["tenant_id"])
+
+
 class DemoSource:
-    """A fictional tenant (Contoso) built from files, so a fresh install shows every feature."""
+    """A fictional tenant (Contoso) built from files, so a fresh install shows every feature.
+
+    Its recent activity (sign-ins, open service-health issues) is told relative to ``clock``
+    (see ``bot.tenant.demo_story``), so the demo tells the same story on any date.
+    """
 
     kind: SourceKind = "demo"
 
-    def __init__(self) -> None:
-        self.tenant_id = str(_demo_file("tenant.json")["tenant_id"])
+    def __init__(self, clock: Clock) -> None:
+        self.tenant_id = demo_tenant_id()
+        self.clock = clock
+
+    def _shift(self) -> timedelta:
+        return story_shift(self.clock().date())
 
     async def service_messages(self, since: datetime | None) -> list[dict[str, Any]]:
         # The demo file holds several versions of MC786329; replaying them in order gives the demo
@@ -88,7 +103,10 @@ class DemoSource:
         return sorted(changed, key=lambda post: str(post.get("lastModifiedDateTime")))
 
     async def exchange_health(self) -> dict[str, Any]:
-        return dict(_demo_file("tenant.json")["health"])
+        health = dict(_demo_file("tenant.json")["health"])
+        shift = self._shift()
+        health["issues"] = [shift_fields(issue, _HEALTH_TIMES, shift) for issue in health.get("issues", [])]
+        return health
 
     async def posture(self) -> dict[str, Any]:
         tenant = _demo_file("tenant.json")
@@ -98,7 +116,8 @@ class DemoSource:
     async def sign_ins(self, since: datetime, until: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
         from bot.tenant.demo_signins import demo_sign_ins
 
-        for event in demo_sign_ins(since, until):
+        now = self.clock()
+        for event in demo_sign_ins(since, until or now, now.date()):
             yield event
 
     # The per-sender data lives in check.json; its mailboxes with their own SMTP AUTH setting are the

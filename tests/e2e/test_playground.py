@@ -9,9 +9,10 @@ changes an input on the alerts card and presses Save, then Unsubscribe.
 
 The walk only writes down what the page showed; the tests here decide whether that is right, with
 the bot's own code: expected lines come from the card builders and the message catalog, and the day
-count from ``bot.timeline.countdown`` at the real time in the zone the Playground reports (no frozen
-clock: a run that crosses midnight accepts either day). Screenshots of every step are kept in the
-pytest temporary directory (the path is printed when a test fails).
+count from ``bot.timeline.countdown`` in the zone the Playground reports. The bot's clock starts at
+``CLOCK_AT`` (a morning in Tokyo in the last weeks before the default-disable), so the walk sees the
+same day on any date it runs. Screenshots of every step are kept in the pytest temporary directory
+(the path is printed when a test fails).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from cardtext import clean, missing_lines
 from e2e_support import skip_or_fail_without_prerequisites, stack
 
 from bot.alerts.subscriptions import DEFAULT_KINDS
+from bot.clock import parse_moment
 from bot.commands import COMMANDS
 from bot.i18n import format_date, t
 from bot.timeline import Countdown, Phase, countdown, load_timeline
@@ -40,6 +42,7 @@ pytestmark = pytest.mark.e2e
 
 ZONE = "Asia/Tokyo"  # the Playground runs with TZ=Asia/Tokyo, and sends it as the user's time zone
 KNOWN_CDN = "res-1.cdn.office.net"  # Segoe UI fonts and an animation script: the page works without them
+CLOCK_AT = "2026-12-21T10:00+09:00"  # the bot's clock: a Monday morning ten days before the default-disable
 
 
 @dataclass
@@ -51,7 +54,6 @@ class Walk:
     admin_aad_id: str
     offline_attempts: list[dict[str, Any]]
     counts: list[Countdown]  # the countdown at the start and at the end of the walk
-    seconds: float
     logs: str
 
     def step(self, name: str) -> dict[str, Any]:
@@ -73,10 +75,11 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
     timeline = load_timeline()
     started = time.monotonic()
     try:
-        with stack.running_stack(workdir, timezone=ZONE) as running:
-            before = countdown(timeline, datetime.now(UTC), ZoneInfo(ZONE))
+        with stack.running_stack(workdir, timezone=ZONE, clock_at=CLOCK_AT) as running:
             run = running.walk(out)
-            after = countdown(timeline, datetime.now(UTC), ZoneInfo(ZONE))
+            # The bot's clock started at CLOCK_AT and has run since; both ends of the walk are that morning.
+            before = countdown(timeline, parse_moment(CLOCK_AT), ZoneInfo(ZONE))
+            after = countdown(timeline, parse_moment(CLOCK_AT) + timedelta(seconds=time.monotonic() - started), ZoneInfo(ZONE))
             config = running.playground_config()
             attempts = running.offline_attempts()
             logs = running.logs()
@@ -87,7 +90,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
     if not report_file.is_file():
         pytest.fail(f"walk.mjs wrote no walk.json (exit {run.returncode}):\n{run.stdout}\n{run.stderr}\n{logs}", pytrace=False)
     report = json.loads(report_file.read_text(encoding="utf-8"))
-    yield Walk(report, out, workdir, config, admin, attempts, [before, after], time.monotonic() - started, logs)
+    yield Walk(report, out, workdir, config, admin, attempts, [before, after], logs)
 
 
 def _kinds(lang: str) -> str:
@@ -147,10 +150,6 @@ def test_the_playground_needs_no_internet(walk: Walk) -> None:
     assert not walk.report["consoleErrors"], walk.report["consoleErrors"]
 
 
-def test_the_walk_is_quick(walk: Walk) -> None:
-    assert walk.seconds < 150, f"bot + Playground + walk took {walk.seconds:.0f} s"
-
-
 # --- personal chat ------------------------------------------------------------------------------
 
 
@@ -185,9 +184,10 @@ def test_status_counts_the_days_in_the_users_time_zone(walk: Walk) -> None:
     _assert_status_card(walk.step("status")["text"], walk.counts, "en")
 
 
-def test_readiness_answers_with_a_card(walk: Walk) -> None:
+def test_readiness_on_a_fresh_install_says_how_to_fill_the_inventory(walk: Walk) -> None:
     text = walk.step("readiness")["text"]
-    assert "readiness" in text.lower()
+    for key in ("devices.readiness.title", "devices.readiness.empty", "devices.readiness.empty.scan"):
+        assert clean(t(key, "en")) in text, key
 
 
 def test_refresh_replaces_the_status_card_in_place(walk: Walk) -> None:
@@ -200,7 +200,7 @@ def test_refresh_replaces_the_status_card_in_place(walk: Walk) -> None:
     assert step["response"]["type"] == "application/vnd.microsoft.card.adaptive"
     assert step["answeredCardShown"], "the Playground did not show the card the bot answered with"
     assert step["cardsAfter"] == step["cardsBefore"], "the answer came as a new message, not in place"
-    assert step["banner"], 'no "Your response was sent to the app" under the card'
+    assert step["banner"] is True, 'no "Your response was sent to the app" under the card'
     _assert_status_card(step["textAfter"], walk.counts, "en")
 
 

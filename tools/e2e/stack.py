@@ -200,6 +200,7 @@ class Stack:
     playground_port: int
     timezone: str
     admin_aad_id: str
+    clock_at: str = ""  # the bot's CLOCK_AT (ISO 8601 with offset); empty: the real time
     processes: list[Process] = field(default_factory=list)
 
     @property
@@ -260,6 +261,7 @@ def _bot_env(stack: Stack) -> dict[str, str]:
         ADMIN_USER_IDS=stack.admin_aad_id,
         DEFAULT_TIMEZONE="UTC",
         PYTHONUNBUFFERED="1",
+        CLOCK_AT=stack.clock_at,
     )
     return env
 
@@ -278,15 +280,21 @@ def _playground_env(stack: Stack) -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(workdir: Path | None = None, *, timezone: str = "Asia/Tokyo", timeout: float = 60.0) -> Iterator[Stack]:
-    """Start the bot, then the Playground pointed at it; stop both (their whole process groups) on exit."""
+def running_stack(
+    workdir: Path | None = None, *, timezone: str = "Asia/Tokyo", timeout: float = 60.0, clock_at: str = ""
+) -> Iterator[Stack]:
+    """Start the bot, then the Playground pointed at it; stop both (their whole process groups) on exit.
+
+    ``clock_at`` starts the bot's clock at that moment (its CLOCK_AT setting), so what the walk sees
+    does not depend on the day it runs.
+    """
     problem = missing_prerequisite()
     if problem:
         raise StackError(problem)
     own_dir = workdir is None
     work = Path(tempfile.mkdtemp(prefix="smtp-e2e-")) if workdir is None else workdir
     work.mkdir(parents=True, exist_ok=True)
-    stack = Stack(work, free_port(), free_port(), timezone, PLAYGROUND_CONFIG["currentUser"]["aadObjectId"])
+    stack = Stack(work, free_port(), free_port(), timezone, PLAYGROUND_CONFIG["currentUser"]["aadObjectId"], clock_at)
     (work / ".m365agentsplayground.yml").write_text(json.dumps(PLAYGROUND_CONFIG, indent=1), encoding="utf-8")
     try:
         bot = start("bot (python app.py)", [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=_bot_env(stack),
@@ -337,11 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--walk", metavar="OUT_DIR", type=Path, help="drive the Playground with walk.mjs, then stop")
     parser.add_argument("--timezone", default="Asia/Tokyo", help="the time zone the Playground reports (default Asia/Tokyo)")
     parser.add_argument("--workdir", type=Path, help="keep the database and logs here (default: a temporary directory)")
+    parser.add_argument("--at", default="", help="start the bot's clock at this moment (ISO 8601 with offset)")
     args = parser.parse_args(argv)
     # SIGTERM (and SIGINT, which a shell's background job ignores) must still stop both children.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        with running_stack(args.workdir, timezone=args.timezone) as stack:
+        with running_stack(args.workdir, timezone=args.timezone, clock_at=args.at) as stack:
             if args.walk:
                 run = stack.walk(args.walk.resolve())
                 sys.stdout.write(run.stdout)

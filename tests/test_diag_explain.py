@@ -6,7 +6,7 @@ import pytest
 from activities import channel_message, personal_message
 from card_checks import assert_valid_card, card_text, shown
 
-from bot.diagnostics.smtp_replies import ReplyEntry, load_table
+from bot.diagnostics.smtp_replies import ReplyEntry, explain, load_table, looks_like_smtp_reply
 
 TABLE = load_table()
 SUFFIX = " [TYCP286CA0001.JPNP286.PROD.OUTLOOK.COM 2026-11-23T10:00:00.000Z 08DE0C1234567890]"
@@ -55,19 +55,26 @@ def _assert_explains(text: str, entry: ReplyEntry, lang: str) -> None:
 
 
 @pytest.mark.parametrize("entry", TABLE.entries, ids=lambda e: e.id)
-async def test_every_entry_is_explained_from_messy_copies_with_and_without_the_command(make_bot, connector, entry):
+def test_every_messy_copy_of_every_entry_is_read_as_that_entry(entry):
+    for copy in messy_copies(entry.samples[0]):
+        assert looks_like_smtp_reply(copy, TABLE), copy
+        assert explain(copy, TABLE).best.id == entry.id, copy
+
+
+@pytest.mark.parametrize("entry", TABLE.entries, ids=lambda e: e.id)
+async def test_every_entry_is_explained_in_chat_with_and_without_the_command(make_bot, connector, entry):
+    """Each language gets the messiest copies through the real app; every copy's reading is checked above."""
     bot = await make_bot()
-    sample = entry.samples[0]
-    for lang, locale in (("en", "en-US"), ("ja", "ja-JP")):
-        for copy in messy_copies(sample):
-            for typed in (f"/explain {copy}", copy):
-                connector.clear()
-                status, _ = await bot.post(personal_message(typed, connector.url, locale=locale))
-                assert status == 200
-                text = _last_card_text(connector)
-                _assert_explains(text, entry, lang)
-                automatic = "so here is what it means" if lang == "en" else "内容を解説します"
-                assert (automatic in text) == (not typed.startswith("/explain")), typed
+    copies = messy_copies(entry.samples[0])
+    for lang, locale, pasted, commanded in (("en", "en-US", copies[1], copies[4]), ("ja", "ja-JP", copies[5], copies[3])):
+        for typed in (f"/explain {commanded}", pasted):
+            connector.clear()
+            status, _ = await bot.post(personal_message(typed, connector.url, locale=locale))
+            assert status == 200
+            text = _last_card_text(connector)
+            _assert_explains(text, entry, lang)
+            automatic = "so here is what it means" if lang == "en" else "内容を解説します"
+            assert (automatic in text) == (not typed.startswith("/explain")), typed
 
 
 async def test_a_reply_pasted_in_a_channel_is_explained_in_the_thread(make_bot, connector):

@@ -100,3 +100,30 @@ def test_a_milestone_naming_an_unknown_version_is_rejected():
     raw["milestones"][0]["stated_in"] = "1999-01-01"
     with pytest.raises(ValueError, match="unknown version"):
         parse_timeline(raw)
+
+
+def _states(timeline, moment: datetime) -> dict[str, str]:
+    count = countdown(timeline, moment, TOKYO)
+    next_id = count.next_milestone.id if count.next_milestone else None
+    return {m.id: milestone_state(m, count.today, next_id) for m in timeline.milestones if m.current}
+
+
+# Both sides of every current milestone, as 23:59 and 00:00 in Tokyo.
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (datetime(2026, 11, 30, 14, 59, tzinfo=timezone.utc), {"default-disable": "next", "new-tenants": "future"}),
+        (datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc), {"default-disable": "next", "new-tenants": "future"}),
+        (datetime(2026, 12, 31, 14, 59, tzinfo=timezone.utc), {"default-disable": "next", "new-tenants": "future"}),
+        (datetime(2026, 12, 31, 15, 0, tzinfo=timezone.utc),
+         {"default-disable": "past", "new-tenants": "past", "final-removal-announcement": "next"}),
+        (datetime(2027, 6, 30, 14, 59, tzinfo=timezone.utc), {"final-removal-announcement": "next"}),
+        (datetime(2027, 6, 30, 15, 0, tzinfo=timezone.utc), {"final-removal-announcement": "next"}),
+    ],
+)
+def test_milestones_on_both_sides_of_each_boundary(timeline, moment, expected):
+    states = _states(timeline, moment)
+    for milestone_id, state in expected.items():
+        assert states[milestone_id] == state, (moment, milestone_id)
+    assert states["final-removal"] == "unknown"  # no date until Microsoft gives one
+    assert states["eac-report-auth-column"] == "past"

@@ -30,8 +30,6 @@ import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
@@ -57,6 +55,8 @@ from bot.m365.errors import (
 )
 from bot.m365.settings import M365Settings
 from bot.m365.tokens import TokenProvider
+from bot.retry import backoff_delay as shared_backoff
+from bot.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -81,31 +81,11 @@ class RetryPolicy:
     jitter: Callable[[], float] = field(default=random.random, compare=False)
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent/invalid."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
-    return max(0.0, (when - current).total_seconds())
-
-
 def backoff_delay(attempt: int, retry_after: float | None, policy: RetryPolicy) -> float:
     """The wait before retry number ``attempt`` (1-based): the server's hint, else jittered backoff."""
-    if retry_after is not None:
-        return retry_after
-    ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** max(0, attempt - 1))
-    return ceiling / 2 + policy.jitter() * ceiling / 2
+    return shared_backoff(
+        attempt, base=policy.base_delay, cap=policy.max_delay, jitter=policy.jitter(), retry_after=retry_after
+    )
 
 
 def same_service(url: str, allowed: str) -> bool:

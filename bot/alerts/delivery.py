@@ -30,6 +30,7 @@ from bot.alerts.ledger import ClaimLost, Ledger
 from bot.alerts.ratelimit import RateLimiter
 from bot.alerts.rules import Due
 from bot.alerts.subscriptions import REASON_BOT_REMOVED, REASON_REFERENCE_GONE, SubscriptionStore
+from bot.metrics import count_alert_throttled, count_alerts
 from bot.retry import backoff_delay as shared_backoff
 from bot.retry import parse_retry_after
 from bot.storage.conversations import ConversationRecord
@@ -204,6 +205,7 @@ class Deliverer:
                 report.outcomes.append(await self._render_and_send(due, reference, batch, render))
 
         await asyncio.gather(claimer(), *(worker() for _ in range(workers)))
+        count_alerts((outcome.due.kind, outcome.status.value) for outcome in report.outcomes)
         return report
 
     async def _claim(
@@ -298,6 +300,7 @@ class Deliverer:
             except (Throttled, Transient) as error:
                 retry_after = error.retry_after if isinstance(error, Throttled) else None
                 if isinstance(error, Throttled):
+                    count_alert_throttled(due.kind)
                     self.limiter.throttled(
                         due.conversation_id, retry_after if retry_after is not None else self.policy.base
                     )

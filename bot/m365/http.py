@@ -55,6 +55,7 @@ from bot.m365.errors import (
 )
 from bot.m365.settings import M365Settings
 from bot.m365.tokens import TokenProvider
+from bot.metrics import count_m365
 from bot.retry import backoff_delay as shared_backoff
 from bot.retry import parse_retry_after
 
@@ -365,17 +366,21 @@ class M365Client:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 status = response.status
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            count_m365(self._service(url), "tls")
             log.warning(
                 "%s %s: TLS verification failed (%s)", method, urlsplit(url).netloc, type(exc).__name__
             )
             raise UnreachableError("tls", host=urlsplit(url).netloc) from None
         except asyncio.TimeoutError:
+            count_m365(self._service(url), "timeout")
             log.info("%s %s timed out (client-request-id %s)", method, urlsplit(url).path, request_id)
             return _Attempt(problem="timeout")
         except aiohttp.ClientError as exc:
             reason = getattr(getattr(exc, "os_error", None), "strerror", None) or type(exc).__name__
+            count_m365(self._service(url), "network")
             log.info("%s %s failed: %s", method, urlsplit(url).netloc, reason)
             return _Attempt(problem="network", detail=str(reason))
+        count_m365(self._service(url), status)
         log.debug(
             "%s %s -> %d in %.0f ms (client-request-id %s)",
             method,
@@ -385,6 +390,10 @@ class M365Client:
             request_id,
         )
         return _Attempt(status=status, body=raw, retry_after=retry_after)
+
+    def _service(self, url: str) -> str:
+        """The metrics label: Exchange's admin API or Graph."""
+        return "exchange" if same_service(url, self._settings.exchange_endpoint) else "graph"
 
     def _final(self, outcome: _Attempt, url: str, attempts: int) -> M365Error:
         host = urlsplit(url).netloc

@@ -60,23 +60,22 @@ def _distributions(modules: set[str]) -> dict[str, set[str]]:
     return {module: {_normalise(d) for d in owners[module]} for module in modules}
 
 
-def test_runtime_imports_are_declared_in_requirements_txt():
-    pins = _pinned(PROJECT / "requirements.txt")
-    undeclared = {
+def _undeclared(code: list[str], requirements: str) -> dict[str, list[str]]:
+    pins = _pinned(PROJECT / requirements)
+    return {
         module: sorted(dists)
-        for module, dists in _distributions(_imported_modules(_python_files(RUNTIME_CODE))).items()
+        for module, dists in _distributions(_imported_modules(_python_files(code))).items()
         if not dists & pins.keys()
     }
+
+
+def test_runtime_imports_are_declared_in_requirements_txt():
+    undeclared = _undeclared(RUNTIME_CODE, "requirements.txt")
     assert not undeclared, f"imported by the bot but not in requirements.txt: {undeclared}"
 
 
 def test_test_imports_are_declared_in_requirements_dev_txt():
-    pins = _pinned(PROJECT / "requirements-dev.txt")
-    undeclared = {
-        module: sorted(dists)
-        for module, dists in _distributions(_imported_modules(_python_files(TEST_CODE))).items()
-        if not dists & pins.keys()
-    }
+    undeclared = _undeclared(TEST_CODE, "requirements-dev.txt")
     assert not undeclared, f"imported by tests or tools but not in requirements-dev.txt: {undeclared}"
 
 

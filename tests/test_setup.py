@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.m365.permissions import REQUIREMENTS
 from m365_fakes import CLIENT_ID, CLIENT_SECRET, EXCHANGE_ROLE, GRAPH_ROLES, TENANT_ID, m365  # noqa: F401 (fixture)
+from test_tenant_live import live_env
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -25,18 +26,8 @@ async def run_setup(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 def fake_env(fakes, **extra: str) -> dict[str, str]:
-    settings = fakes.settings()
-    return {
-        "GRAPH_TENANT_ID": settings.tenant_id,
-        "GRAPH_CLIENT_ID": settings.client_id,
-        "GRAPH_CLIENT_SECRET": CLIENT_SECRET,
-        "AUTHORITY_HOST": settings.authority_host,
-        "GRAPH_ENDPOINT": settings.graph_endpoint,
-        "EXCHANGE_ENDPOINT": settings.exchange_endpoint,
-        "SSL_CERT_FILE": str(fakes.ca_path),
-        "REQUESTS_CA_BUNDLE": str(fakes.ca_path),
-        **extra,
-    }
+    """The bot's live settings for the fakes, plus trust in their CA for the subprocess."""
+    return {**live_env(fakes), "SSL_CERT_FILE": str(fakes.ca_path), "REQUESTS_CA_BUNDLE": str(fakes.ca_path), **extra}
 
 
 def line_for(output: str, permission: str) -> str:

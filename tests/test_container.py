@@ -17,6 +17,7 @@ import re
 import shlex
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -210,8 +211,17 @@ def test_the_dockerfile_steps_install_and_start_the_bot_on_sqlite(image):
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
 def test_the_same_image_runs_on_postgresql_with_a_libpq_url(image):
-    from conftest import _create_pg_database
+    import importlib.util
+
     from sqlalchemy.engine import make_url
+
+    # tests/conftest.py by path: under the whole suite, "conftest" may name tests/e2e/conftest.py.
+    spec = importlib.util.spec_from_file_location("root_conftest", PROJECT / "tests" / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    root_conftest = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("root_conftest", root_conftest)  # dataclasses look their module up there
+    spec.loader.exec_module(root_conftest)
+    _create_pg_database = root_conftest._create_pg_database
 
     async def go() -> dict:
         url, drop = await _create_pg_database(os.environ["TEST_DATABASE_URL"])

@@ -1,4 +1,4 @@
-"""``python -m bot <area> ...``: the operator's command line (alerts, devices).
+"""``python -m bot <area> ...``: the operator's command line (alerts, devices, setup).
 
 Each area owns its own ``cli.main(argv) -> int``; this only picks the area, so an area's imports
 (and its mistakes) never slow down or break another's.
@@ -12,6 +12,7 @@ import sys
 AREAS = {
     "alerts": ("bot.alerts.cli", "rehearse or run proactive alerts"),
     "devices": ("bot.devices.cli", "import the EAC report, export the inventory"),
+    "setup": ("bot.setup", "admin-consent link; check the Graph and Exchange permissions"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
+from bot.context import note_command, note_outcome
 from bot.i18n import t
 from bot.turn import TurnInput
 
@@ -50,8 +51,11 @@ def card_action(verb: str, *, admin_only: bool = False) -> Callable[[ActionHandl
 async def run_action(services: Any, turn: TurnInput, verb: str, data: dict[str, Any]) -> ActionResult:
     """Refuse unknown verbs and non-admins before any handler runs."""
     action = ACTIONS.get(verb)
+    note_command(f"action:{verb}" if action is not None else "action:unknown")
     if action is None:
+        note_outcome("rejected")
         return ActionResult(message=t("action.unknown", turn.lang), status=400)
     if action.admin_only and not turn.is_admin:
+        note_outcome("refused")
         return ActionResult(message=t("action.admins_only", turn.lang), status=403)
     return await action.handler(services, turn, data)

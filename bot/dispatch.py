@@ -9,6 +9,7 @@ from bot import answers, commands
 from bot.alerts import commands as alert_commands  # also registers the alert card buttons
 from bot.devices import answers as device_answers  # also registers the device card buttons
 from bot.diagnostics import answers as diagnostics  # also registers the check card's button
+from bot.context import note_command, note_outcome
 from bot.i18n import t
 from bot.tenant import answers as tenant_answers
 from bot.services import Services
@@ -43,12 +44,15 @@ async def answer(services: Services, turn: TurnInput) -> Reply:
     routed = commands.route(turn.text)
     if routed is None:
         # Not a command: a pasted SMTP reply or a plain question, else "I didn't understand".
+        note_command("text")  # until ``run`` names the command the text was read as
         return await diagnostics.understand(services, turn, run, HANDLERS.keys())
     return await run(services, turn, routed)
 
 
 async def run(services: Services, turn: TurnInput, routed: commands.Routed) -> Reply:
     """One routed command, refused to non-admins when it is admin-only."""
+    note_command(routed.command.name)
     if routed.command.admin_only and not turn.is_admin:
+        note_outcome("refused")
         return Reply(text=t("command.admins_only", turn.lang, name=routed.command.name))
     return await HANDLERS[routed.command.name](services, replace(turn, args=routed.args))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.clock import Clock, clock_from, parse_moment
-from bot.logs import configure_logging
+from bot.logs import LogSettings, configure_logging, log_settings
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -26,7 +26,7 @@ def begin(
     log_level: int = logging.INFO,
 ) -> tuple[argparse.Namespace, Settings] | int:
     """The parsed arguments and settings, or the exit code to stop with."""
-    configure_logging(log_level)
+    configure_logging(LogSettings(log_level))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -34,6 +34,7 @@ def begin(
     try:
         settings = load_settings()
         feature_settings(settings)
+        configure_logging(log_settings(settings.env, default_level=log_level))
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

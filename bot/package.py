@@ -37,7 +37,7 @@ from bot.commands import manifest_commands
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MANIFEST_DIR = PROJECT_DIR / "manifest"
 TEMPLATE_PATH = MANIFEST_DIR / "manifest.template.json"
-SCHEMA_DIR = PROJECT_DIR / "tests" / "schemas" / "teams"
+SCHEMA_DIR = MANIFEST_DIR / "schemas" / "teams"
 MANIFEST_SCHEMA_PATH = SCHEMA_DIR / "MicrosoftTeams.schema.json"
 LOCALIZATION_SCHEMA_PATH = SCHEMA_DIR / "MicrosoftTeams.Localization.schema.json"
 DEFAULT_OUT_DIR = PROJECT_DIR / "dist"

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv.parser import parse_stream
 
 if TYPE_CHECKING:
     from bot.m365.settings import M365Settings
@@ -69,23 +72,22 @@ class Settings:
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse ``KEY=VALUE`` lines; a missing file is simply no settings."""
-    values: dict[str, str] = {}
+    """``KEY=VALUE`` lines as python-dotenv reads them; a missing file is simply no settings.
+
+    python-dotenv follows the shell: ``KEY=abc  # prod`` is ``abc`` (a ``#`` after a space starts a
+    comment), quotes keep everything inside them, ``export`` is allowed. Values are taken literally
+    (no ``${VAR}`` expansion), so a secret containing ``$`` arrives as written. A line it cannot read
+    stops the bot naming the line, where python-dotenv on its own would skip it with a warning.
+    """
     if not path.is_file():
-        return values
-    for number, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise SettingsError(f"{path.name} line {number}", "expected KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
+        return {}
+    values: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig") as stream:  # Notepad's BOM is not part of the first name
+        for binding in parse_stream(stream):
+            if binding.error or (binding.key is not None and binding.value is None):
+                raise SettingsError(f"{path.name} line {binding.original.line}", "expected KEY=VALUE")
+            if binding.key is not None and binding.value is not None:
+                values[binding.key] = binding.value
     return values
 
 
@@ -97,15 +99,53 @@ def _split_ids(name: str, raw: str) -> frozenset[str]:
     return frozenset(ids)
 
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# libpq takes these in the connection string; asyncpg reads them only from the environment.
+_SSL_FILES = {"sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL"}
+
+
+def _asyncpg_query(query: str) -> str:
+    """libpq's ``sslmode=`` (what Azure Database for PostgreSQL and most guides give) as asyncpg's ``ssl=``.
+
+    SQLAlchemy hands every query parameter to ``asyncpg.connect()``, which has no ``sslmode``
+    argument and would fail at the first connection with a TypeError. The modes mean the same in
+    both (``require`` encrypts, ``verify-full`` also checks the certificate and host name against
+    PGSSLROOTCERT); certificate files must come from the environment, so naming them here is an
+    error that says which variable to set instead.
+    """
+    pairs = parse_qsl(query, keep_blank_values=True)
+    names = [name for name, _ in pairs]
+    if "sslmode" in names and "ssl" in names:
+        raise SettingsError("DATABASE_URL", "give either sslmode= or ssl=, not both")
+    out: list[tuple[str, str]] = []
+    for name, value in pairs:
+        if name in _SSL_FILES:
+            raise SettingsError(
+                "DATABASE_URL",
+                f"asyncpg does not read {name}= from the URL; set {_SSL_FILES[name]} in the environment instead",
+            )
+        if name in ("sslmode", "ssl"):
+            mode = value.strip().lower()
+            if mode not in SSL_MODES:
+                raise SettingsError("DATABASE_URL", f"{name}='{value}' must be one of {', '.join(SSL_MODES)}")
+            out.append(("ssl", mode))
+        else:
+            out.append((name, value))
+    return urlencode(out, safe="/:")
+
+
 def _normalise_database_url(raw: str) -> str:
     url = raw.strip()
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
+            url = "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
-    if url.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
+    if url.startswith("sqlite+aiosqlite:///"):
         return url
+    if url.startswith("postgresql+asyncpg://"):
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(query=_asyncpg_query(parts.query))) if parts.query else url
     raise SettingsError(
         "DATABASE_URL", "use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
     )

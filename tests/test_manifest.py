@@ -30,7 +30,7 @@ from bot import package
 from bot.commands import COMMANDS, manifest_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas" / "teams"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "manifest" / "schemas" / "teams"
 CHECKER_DIR = ROOT / "tools" / "manifest-check"
 APP_ID = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"
 SCOPES = ("personal", "team", "groupChat")
@@ -468,3 +468,34 @@ def test_microsoft_validator_rejects_what_ours_rejects(
     assert any(e.startswith("/name.short ") for e in report["results"][str(tmp_path / "ja-jp.json")])
     ours = errors(bad_manifest, "MicrosoftTeams.schema.json")
     assert {e.split(":")[0] for e in ours} == {"/manifestVersion", "/bots/0/scopes/2"}
+
+
+@pytest.mark.parametrize(
+    ("field", "lang"), [("full", "en"), ("full", "ja")]
+)
+def test_descriptions_say_what_the_bot_does(
+    manifest: dict[str, Any], ja: dict[str, Any], field: str, lang: str
+) -> None:
+    """What admins read in Teams before installing names every feature: the countdown and timeline, the
+    device inventory with its CSV import and sign-in scan, /check, and alerts."""
+    text = manifest["description"][field] if lang == "en" else ja[f"description.{field}"]
+    for feature in ("/status", "/timeline", "/mc", "/readiness", "/devices", "/scan", "/check", "/subscribe",
+                    "CSV", "MC786329", "550 5.7.30"):
+        assert feature in text, (lang, feature)
+    words = ("inventory", "alerts", "Exchange admin center") if lang == "en" else ("デバイス一覧", "通知", "Exchange 管理センター")
+    assert all(word in text for word in words), lang
+    assert ("Japanese" if lang == "en" else "日本語") in text
+
+
+def test_the_package_builds_without_the_tests_folder(tmp_path: Path) -> None:
+    """``python -m bot.package`` runs on a server or in the container, where tests/ is not copied."""
+    for folder in ("bot", "cards", "manifest"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.package", "--app-id", APP_ID, "--out", str(tmp_path / "dist")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).is_file() and Path(result.stdout.strip()).parent == tmp_path / "dist"
+    assert not (tmp_path / "tests").exists()

@@ -104,3 +104,78 @@ def test_importing_app_runs_nothing():
     )
     assert result.returncode == 0
     assert result.stdout.strip() == "[]"
+
+
+def test_dotenv_comments_quotes_and_export_follow_python_dotenv(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "\ufeffMicrosoftAppPassword=abc  # prod\n"
+        "MicrosoftAppId=3f9b2c1e-1111-4222-8333-944455556666 # the bot\n"
+        "GRAPH_CLIENT_SECRET='p#ss $HOME ${USER}'\n"
+        "export DEFAULT_LANGUAGE=ja\n"
+        "MC_WATCHLIST=MC1234567#not-a-comment-without-a-space\n",
+        encoding="utf-8",
+    )
+    from bot.settings import read_dotenv
+
+    values = read_dotenv(dotenv)
+    assert values["MicrosoftAppPassword"] == "abc"
+    assert values["MicrosoftAppId"] == GUID
+    assert values["GRAPH_CLIENT_SECRET"] == "p#ss $HOME ${USER}"
+    assert values["DEFAULT_LANGUAGE"] == "ja"
+    assert values["MC_WATCHLIST"] == "MC1234567#not-a-comment-without-a-space"
+    s = load_settings({"GRAPH_CLIENT_SECRET": "", "MC_WATCHLIST": ""}, dotenv=dotenv)
+    assert s.app_password == "abc" and s.default_language == "ja"
+
+
+def test_a_name_without_a_value_is_named_too(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=4000\n\n# fine\nDATABASE_URL\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"^\.env line 4: expected KEY=VALUE$"):
+        load_settings({}, dotenv=dotenv)
+
+
+@pytest.mark.parametrize("mode", ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
+def test_libpq_sslmode_becomes_asyncpg_ssl(tmp_path, mode):
+    s = settings({"DATABASE_URL": f"postgresql://bot:p%40ss@db.example.com:5432/smtpbot?sslmode={mode}"}, tmp_path)
+    assert s.database_url == f"postgresql+asyncpg://bot:p%40ss@db.example.com:5432/smtpbot?ssl={mode}"
+
+
+def test_other_query_parameters_are_kept(tmp_path):
+    s = settings(
+        {"DATABASE_URL": "postgres://bot@h/db?prepared_statement_cache_size=0&sslmode=REQUIRE"}, tmp_path
+    )
+    assert s.database_url == "postgresql+asyncpg://bot@h/db?prepared_statement_cache_size=0&ssl=require"
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("sslmode=on", "sslmode='on' must be one of disable, allow, prefer, require, verify-ca, verify-full"),
+        ("sslmode=require&ssl=require", "either sslmode= or ssl="),
+        ("sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem", "set PGSSLROOTCERT in the environment instead"),
+        ("sslkey=/k.pem", "set PGSSLKEY"),
+    ],
+)
+def test_ssl_mistakes_are_one_line_naming_database_url(tmp_path, query, says):
+    with pytest.raises(SettingsError) as raised:
+        settings({"DATABASE_URL": f"postgresql://bot@h/db?{query}"}, tmp_path)
+    assert raised.value.name == "DATABASE_URL" and says in str(raised.value)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
+@pytest.mark.parametrize("mode", ["disable", "prefer"])
+async def test_sslmode_urls_connect_to_postgresql(tmp_path, mode):
+    """The form that crashed with ``connect() got an unexpected keyword argument 'sslmode'``."""
+    from sqlalchemy.engine import make_url
+
+    from bot.storage.db import Database
+
+    base = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql")
+    url = base.render_as_string(hide_password=False) + f"?sslmode={mode}"
+    database = Database(settings({"DATABASE_URL": url}, tmp_path).database_url)
+    await database.open()
+    try:
+        assert await database.healthy()
+    finally:
+        await database.close()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-vendor the Teams app manifest schema (and its localization schema) from the npm package
-# @microsoft/app-manifest into tests/schemas/teams/, and rewrite tests/schemas/teams/SOURCE.md.
+# @microsoft/app-manifest into manifest/schemas/teams/, and rewrite manifest/schemas/teams/SOURCE.md.
 #
 # Why vendored: the packager (bot/package.py) and tests/test_manifest.py validate offline, and
 # developer.microsoft.com is not reachable from CI. The npm package bundles every published schema,
@@ -16,7 +16,7 @@ PACKAGE="@microsoft/app-manifest"
 PACKAGE_VERSION="${1:-1.1.2}"
 SCHEMA_VERSION="${2:-1.30}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEST="$ROOT/tests/schemas/teams"
+DEST="$ROOT/manifest/schemas/teams"
 INNER="build/json-schemas/teams/v${SCHEMA_VERSION}"
 FILES=(MicrosoftTeams.schema.json MicrosoftTeams.Localization.schema.json)
 

@@ -23,7 +23,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any, Protocol
 
@@ -32,6 +31,9 @@ from bot.alerts.ratelimit import RateLimiter
 from bot.alerts.rules import Due
 from bot.alerts.subscriptions import REASON_BOT_REMOVED, REASON_REFERENCE_GONE, SubscriptionStore
 from bot.clock import Clock
+from bot.metrics import count_alert_throttled, count_alerts
+from bot.retry import backoff_delay as shared_backoff
+from bot.retry import parse_retry_after
 from bot.storage.conversations import ConversationRecord
 
 log = logging.getLogger(__name__)
@@ -76,24 +78,6 @@ class _LedgerDown(Exception):
     """The ledger could not record that a message is being sent, so it was not sent."""
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if now is None or moment.tzinfo is None:
-        return None
-    return max(0.0, (moment - now).total_seconds())
-
-
 def classify(status: int, retry_after: str | None = None, now: datetime | None = None) -> DeliveryError:
     """The typed error for a connector answer that was not 2xx."""
     reason = f"connector answered HTTP {status}"
@@ -132,11 +116,10 @@ class RetryPolicy:
 
 def backoff_delay(attempt: int, retry_after: float | None, policy: RetryPolicy, rng: random.Random) -> float:
     """Exponential backoff with jitter (half fixed, half random), never shorter than Retry-After."""
-    exponential = min(policy.cap, policy.base * (2 ** max(0, attempt - 1)))
-    jittered = exponential / 2 + rng.uniform(0, exponential / 2)
-    if retry_after is not None:
-        return retry_after + rng.uniform(0, policy.base)
-    return jittered
+    spread = rng.uniform(0, policy.base) if retry_after is not None else 0.0
+    return shared_backoff(
+        attempt, base=policy.base, cap=policy.cap, jitter=rng.random(), retry_after=retry_after, spread=spread
+    )
 
 
 class Status(str, Enum):
@@ -222,6 +205,7 @@ class Deliverer:
                 report.outcomes.append(await self._render_and_send(due, reference, batch, render))
 
         await asyncio.gather(claimer(), *(worker() for _ in range(workers)))
+        count_alerts((outcome.due.kind, outcome.status.value) for outcome in report.outcomes)
         return report
 
     async def _claim(
@@ -316,6 +300,7 @@ class Deliverer:
             except (Throttled, Transient) as error:
                 retry_after = error.retry_after if isinstance(error, Throttled) else None
                 if isinstance(error, Throttled):
+                    count_alert_throttled(due.kind)
                     self.limiter.throttled(
                         due.conversation_id, retry_after if retry_after is not None else self.policy.base
                     )

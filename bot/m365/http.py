@@ -30,8 +30,6 @@ import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
@@ -57,6 +55,9 @@ from bot.m365.errors import (
 )
 from bot.m365.settings import M365Settings
 from bot.m365.tokens import TokenProvider
+from bot.metrics import count_m365
+from bot.retry import backoff_delay as shared_backoff
+from bot.retry import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -81,31 +82,11 @@ class RetryPolicy:
     jitter: Callable[[], float] = field(default=random.random, compare=False)
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent/invalid."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
-    return max(0.0, (when - current).total_seconds())
-
-
 def backoff_delay(attempt: int, retry_after: float | None, policy: RetryPolicy) -> float:
     """The wait before retry number ``attempt`` (1-based): the server's hint, else jittered backoff."""
-    if retry_after is not None:
-        return retry_after
-    ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** max(0, attempt - 1))
-    return ceiling / 2 + policy.jitter() * ceiling / 2
+    return shared_backoff(
+        attempt, base=policy.base_delay, cap=policy.max_delay, jitter=policy.jitter(), retry_after=retry_after
+    )
 
 
 def same_service(url: str, allowed: str) -> bool:
@@ -385,17 +366,21 @@ class M365Client:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 status = response.status
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
+            count_m365(self._service(url), "tls")
             log.warning(
                 "%s %s: TLS verification failed (%s)", method, urlsplit(url).netloc, type(exc).__name__
             )
             raise UnreachableError("tls", host=urlsplit(url).netloc) from None
         except asyncio.TimeoutError:
+            count_m365(self._service(url), "timeout")
             log.info("%s %s timed out (client-request-id %s)", method, urlsplit(url).path, request_id)
             return _Attempt(problem="timeout")
         except aiohttp.ClientError as exc:
             reason = getattr(getattr(exc, "os_error", None), "strerror", None) or type(exc).__name__
+            count_m365(self._service(url), "network")
             log.info("%s %s failed: %s", method, urlsplit(url).netloc, reason)
             return _Attempt(problem="network", detail=str(reason))
+        count_m365(self._service(url), status)
         log.debug(
             "%s %s -> %d in %.0f ms (client-request-id %s)",
             method,
@@ -405,6 +390,10 @@ class M365Client:
             request_id,
         )
         return _Attempt(status=status, body=raw, retry_after=retry_after)
+
+    def _service(self, url: str) -> str:
+        """The metrics label: Exchange's admin API or Graph."""
+        return "exchange" if same_service(url, self._settings.exchange_endpoint) else "graph"
 
     def _final(self, outcome: _Attempt, url: str, attempts: int) -> M365Error:
         host = urlsplit(url).netloc

@@ -9,6 +9,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ActivityTypes
 
+from bot.context import note_outcome
 from bot.i18n import pick_language, t
 from bot.settings import Settings
 from bot.teams.clients import CachingBotFrameworkAuthentication
@@ -57,6 +58,7 @@ def build_adapter(settings: Settings, auth: CachingBotFrameworkAuthentication) -
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         """Log the traceback for the operator; tell the user, in their language, without details."""
         activity = context.activity
+        note_outcome("error")
         log.error(
             "turn failed (type=%s, conversation=%s)",
             activity.type,

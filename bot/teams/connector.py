@@ -41,6 +41,7 @@ from msrest.authentication import Authentication
 
 from bot import __version__
 from bot.m365.tokens import is_known_cloud
+from bot.retry import backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +258,7 @@ class ConnectorHttp:
                 "Bot Connector %s failed (%s), attempt %d of %d; retrying",
                 method, failure, attempt, policy.attempts
             )
-            await asyncio.sleep(policy.backoff * 2 ** (attempt - 1))
+            await asyncio.sleep(backoff_delay(attempt, base=policy.backoff))
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -16,6 +16,7 @@ from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot.context import label_turn
 from bot.settings import Settings
 from bot.teams.clients import CachingBotFrameworkAuthentication
 from bot.teams.handler import tenant_of
@@ -75,6 +76,7 @@ class Endpoint:
             raise web.HTTPUnauthorized() from None
 
         tenant = tenant_of(activity)
+        label_turn(activity_id=activity.id, tenant=tenant, activity_type=activity.type)  # logs and /metrics
         if not self.settings.tenant_allowed(tenant):
             log.warning("ignored %s activity from tenant %s (not in ALLOWED_TENANT_IDS)", activity.type, tenant or "?")
             return web.Response(status=200)

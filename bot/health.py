@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +39,17 @@ class Check:
         return {"ok": self.ok, "detail": self.detail, "critical": self.critical}
 
 
+def _forget(task: asyncio.Future[None]) -> None:
+    """Collect a late probe's outcome so asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
+# A probe that outlived its timeout, per engine: the next check waits for it instead of starting
+# another, so a database locked for an hour holds one stuck connection, not one per health check.
+_late_probes: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Future[None]] = weakref.WeakKeyDictionary()
+
+
 async def storage_writable(engine: AsyncEngine, timeout: float = PROBE_TIMEOUT) -> Check:
     """A write transaction that changes nothing: fails on a read-only, locked or unreachable database."""
 
@@ -46,10 +58,22 @@ async def storage_writable(engine: AsyncEngine, timeout: float = PROBE_TIMEOUT) 
             await conn.execute(sa.text("DELETE FROM schema_version WHERE version < 0"))
 
     started = time.perf_counter()
-    try:
-        await asyncio.wait_for(probe(), timeout)
-    except (asyncio.TimeoutError, TimeoutError):
+    late = _late_probes.get(engine)
+    if late is not None and not late.done():
+        await asyncio.wait({late}, timeout=timeout)
+        if not late.done():
+            return Check("storage", False, "an earlier write is still waiting (locked or unreachable)", True)
+    # Not wait_for: cancelling a write stuck in the database driver's thread waits for the driver's own
+    # busy timeout (30 s for SQLite), and the health check would hang that long. A late probe is left to
+    # finish on its own.
+    task = asyncio.ensure_future(probe())
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.add_done_callback(_forget)
+        _late_probes[engine] = task
         return Check("storage", False, f"no write possible within {timeout:g} s (locked or unreachable)", True)
+    try:
+        task.result()
     except Exception as error:  # noqa: BLE001 - a probe reports, it never raises
         text = str(getattr(error, "orig", None) or error).strip().splitlines()
         return Check("storage", False, f"{type(error).__name__}: {text[0] if text else ''}", True)

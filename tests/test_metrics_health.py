@@ -85,11 +85,16 @@ async def test_a_locked_database_is_not_ready(tmp_path):
     holder.execute("BEGIN EXCLUSIVE")  # another process writing: the bot cannot
     try:
         check = await storage_writable(engine, timeout=0.2)
+        again = await storage_writable(engine, timeout=0.2)  # waits on the first probe, starts no second
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    try:
+        assert (await storage_writable(engine, timeout=30)).ok  # the lock is gone: the late probe ends, a new one passes
+    finally:
         await engine.dispose()
     assert not check.ok and check.critical and "no write possible" in check.detail
+    assert not again.ok and "still waiting" in again.detail
     assert summary([check]) == ("degraded", 503)
 
 
